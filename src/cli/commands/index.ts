@@ -1,0 +1,11 @@
+// Each command lives in its own file and exports `register(program)`. Add new commands
+// to this list (one import and one entry) so that parallel work touches one line each.
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+const commands: Register[] = [];
+
+export function registerAll(program: Command): void {
+  for (const register of commands) register(program);
+}
