@@ -1,0 +1,252 @@
+// MRENCLAVE: the SECS's running SHA-256 over 64-byte measurement records.
+//
+// SDM Vol. 3D 38.x (ECREATE, EADD, EEXTEND, EINIT pseudocode): ECREATE does SHA256INITIALIZE
+// and absorbs one 64-byte block; EADD absorbs one 64-byte block; EEXTEND absorbs a 64-byte
+// header block then the 256-byte chunk as four 64-byte blocks; EINIT does
+// SHA256FINAL(MRENCLAVE, update_count * 512), which is ordinary SHA-256 padding because every
+// record is a whole number of 64-byte blocks. So MRENCLAVE = SHA-256(record stream), and the
+// record stream is exactly a Fortanix SGXS file (rust-sgx doc/SGXS.md).
+// Record layouts: reference notes sgx-measurement-sigstruct-einit.md §1 and "Implications" A;
+// the same layouts in Linux tools/testing/selftests/sgx/sigstruct.c (struct mrecreate,
+// mreadd, mreextend).
+import type { Crypto, Sha256 } from '../../../platform/crypto.js';
+import {
+  MEAS_EADD,
+  MEAS_ECREATE,
+  MEAS_EEXTEND,
+  PAGE_SIZE,
+  SGX_EEXTEND_BLOCK_SIZE,
+  SGX_SECINFO_PAGE_TYPE_MASK,
+  SGX_SECINFO_PAGE_TYPE_SHIFT,
+  SGX_SECINFO_PERMISSION_MASK,
+  SgxPageType,
+} from './arch.js';
+
+export const MEAS_RECORD_SIZE = 64;
+/** One EEXTEND record: 64-byte header then 256 data bytes. */
+export const EEXTEND_RECORD_SIZE = MEAS_RECORD_SIZE + SGX_EEXTEND_BLOCK_SIZE;
+/** EEXTEND chunks per 4 KiB page. */
+export const EEXTEND_CHUNKS_PER_PAGE = PAGE_SIZE / SGX_EEXTEND_BLOCK_SIZE;
+/** Bytes one fully measured page contributes to the stream: EADD + 16 EEXTEND records (5184). */
+export const MEASURED_PAGE_STREAM_SIZE = MEAS_RECORD_SIZE + EEXTEND_CHUNKS_PER_PAGE * EEXTEND_RECORD_SIZE;
+
+const U32_MAX = 0xffff_ffffn;
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+function checkU64(v: bigint, what: string): void {
+  if (v < 0n || v > U64_MAX) throw new Error(`${what} ${v} is not a u64`);
+}
+
+/**
+ * ECREATE's record (SDM ECREATE: TMPUPDATEFIELD[63:0] = "ECREATE\0", [95:64] = SECS.SSAFRAMESIZE
+ * (in pages), [159:96] = SECS.SIZE, rest 0; Linux struct mrecreate is packed, so SIZE sits at
+ * byte 12, unaligned). CET_LEG_BITMAP_OFFSET (bytes 20..27 for CET enclaves) is out of scope.
+ */
+export function ecreateRecord(ssaFrameSize: number, size: bigint): Uint8Array {
+  if (!Number.isInteger(ssaFrameSize) || ssaFrameSize < 0 || BigInt(ssaFrameSize) > U32_MAX) {
+    throw new Error(`SSA frame size ${ssaFrameSize} is not a u32`);
+  }
+  checkU64(size, 'SECS.SIZE');
+  const r = new Uint8Array(MEAS_RECORD_SIZE);
+  const v = new DataView(r.buffer);
+  v.setBigUint64(0, MEAS_ECREATE, true);
+  v.setUint32(8, ssaFrameSize, true);
+  v.setBigUint64(12, size, true);
+  return r;
+}
+
+/**
+ * SECINFO.FLAGS as EADD measures it. SDM EADD: for PT_TCS the CPU sets SCRATCH_SECINFO.FLAGS.R/W/X
+ * to 0 before the SHA256UPDATE. This function applies that forcing, so callers may pass the
+ * SECINFO they were given (the Linux driver already rejects TCS SECINFO with permissions,
+ * sgx_validate_secinfo(), arch/x86/kernel/cpu/sgx/ioctl.c, so software and hardware agree).
+ */
+export function measuredSecinfoFlags(secinfoFlags: bigint): bigint {
+  const type = Number((secinfoFlags & SGX_SECINFO_PAGE_TYPE_MASK) >> SGX_SECINFO_PAGE_TYPE_SHIFT);
+  return type === SgxPageType.TCS ? secinfoFlags & ~SGX_SECINFO_PERMISSION_MASK : secinfoFlags;
+}
+
+/**
+ * EADD's record (SDM EADD: [63:0] = "EADD\0\0\0\0", [127:64] = page offset (LINADDR - SECS.BASEADDR),
+ * [511:128] = the first 48 bytes of SECINFO, i.e. FLAGS (u64) then 40 reserved bytes, which EADD
+ * requires to be zero). TCS pages: R/W/X are forced to 0 here (see measuredSecinfoFlags).
+ */
+export function eaddRecord(offset: bigint, secinfoFlags: bigint): Uint8Array {
+  checkU64(offset, 'EADD offset');
+  checkU64(secinfoFlags, 'SECINFO.FLAGS');
+  if (offset % BigInt(PAGE_SIZE) !== 0n) throw new Error(`EADD offset 0x${offset.toString(16)} is not page aligned`);
+  const r = new Uint8Array(MEAS_RECORD_SIZE);
+  const v = new DataView(r.buffer);
+  v.setBigUint64(0, MEAS_EADD, true);
+  v.setBigUint64(8, offset, true);
+  v.setBigUint64(16, measuredSecinfoFlags(secinfoFlags), true);
+  return r;
+}
+
+/**
+ * EEXTEND's header record (SDM EEXTEND: [63:0] = "EEXTEND\0", [127:64] = offset of the 256-byte
+ * chunk within the enclave, rest 0). The chunk's 256 bytes follow it in the stream.
+ */
+export function eextendHeader(offset: bigint): Uint8Array {
+  checkU64(offset, 'EEXTEND offset');
+  if (offset % BigInt(SGX_EEXTEND_BLOCK_SIZE) !== 0n) throw new Error(`EEXTEND offset 0x${offset.toString(16)} is not 256-byte aligned`);
+  const r = new Uint8Array(MEAS_RECORD_SIZE);
+  const v = new DataView(r.buffer);
+  v.setBigUint64(0, MEAS_EEXTEND, true);
+  v.setBigUint64(8, offset, true);
+  return r;
+}
+
+/** One measurement record, as a log line lists it (like Fortanix `sgxs-info dump`). */
+export type MeasurementRecord =
+  | { readonly kind: 'ECREATE'; readonly ssaFrameSize: number; readonly size: bigint }
+  | { readonly kind: 'EADD'; readonly offset: bigint; readonly secinfoFlags: bigint }
+  | { readonly kind: 'EEXTEND'; readonly offset: bigint };
+
+export interface MrenclaveObservers {
+  /** Called once per record, in order. */
+  log?: (record: MeasurementRecord) => void;
+  /**
+   * Receives the raw record stream (the SGXS bytes) in order, in batches. The array is only
+   * valid during the call (it is a reused buffer): copy or write it out before returning.
+   */
+  tap?: (bytes: Uint8Array) => void;
+}
+
+const BATCH_SIZE = 64 * 1024;
+
+/**
+ * The SECS's running measurement. Records are batched into one buffer before they reach
+ * SHA-256 (one native call per ~64 KiB instead of per record); the batch is flushed before
+ * finalize() and clone(), so the observable state is exactly the SDM's.
+ */
+export class Mrenclave {
+  private h: Sha256 | null = null;
+  private buf: Uint8Array | null = null;
+  private view: DataView | null = null;
+  private len = 0;
+  private blocks = 0;
+  private readonly observers: MrenclaveObservers | undefined;
+
+  constructor(
+    private readonly crypto: Crypto,
+    observers?: MrenclaveObservers,
+  ) {
+    this.observers = observers;
+  }
+
+  /** Whether ECREATE has initialised the hash. */
+  get created(): boolean {
+    return this.h !== null;
+  }
+
+  /** The SDM's update counter: the number of 64-byte blocks absorbed so far. */
+  get updateCount(): number {
+    return this.blocks;
+  }
+
+  /** ECREATE: SHA256INITIALIZE, then absorb the ECREATE record. Re-initialises if called again. */
+  ecreate(ssaFrameSize: number, size: bigint): void {
+    const rec = ecreateRecord(ssaFrameSize, size);
+    if (this.h !== null) this.flush();
+    this.h = this.crypto.sha256();
+    this.len = 0;
+    this.blocks = 0;
+    this.observers?.log?.({ kind: 'ECREATE', ssaFrameSize, size });
+    this.put(rec);
+  }
+
+  /** EADD: absorb the EADD record (TCS permissions forced to 0). */
+  eadd(offset: bigint, secinfoFlags: bigint): void {
+    this.requireCreated('EADD');
+    const rec = eaddRecord(offset, secinfoFlags);
+    this.observers?.log?.({ kind: 'EADD', offset, secinfoFlags: measuredSecinfoFlags(secinfoFlags) });
+    this.put(rec);
+  }
+
+  /** EEXTEND: absorb the header and the 256-byte chunk at `offset`. */
+  eextend(offset: bigint, chunk: Uint8Array): void {
+    this.requireCreated('EEXTEND');
+    if (chunk.length !== SGX_EEXTEND_BLOCK_SIZE) throw new Error(`EEXTEND chunk is ${chunk.length} bytes, not 256`);
+    const hdr = eextendHeader(offset);
+    this.observers?.log?.({ kind: 'EEXTEND', offset });
+    this.put(hdr);
+    this.put(chunk);
+  }
+
+  /**
+   * EADD one page then (if `page` is given) EEXTEND all 16 of its chunks in ascending order:
+   * what every loader and signing tool does per page (reference notes §1.4). The fast path for
+   * bulk measurement; equivalent to eadd() followed by 16 eextend() calls.
+   */
+  addPage(offset: bigint, secinfoFlags: bigint, page?: Uint8Array): void {
+    if (page !== undefined && page.length !== PAGE_SIZE) throw new Error(`page is ${page.length} bytes, not ${PAGE_SIZE}`);
+    this.eadd(offset, secinfoFlags);
+    if (page === undefined) return;
+    const log = this.observers?.log;
+    for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
+      const off = offset + BigInt(k * SGX_EEXTEND_BLOCK_SIZE);
+      log?.({ kind: 'EEXTEND', offset: off });
+      this.putEextend(off, page, k * SGX_EEXTEND_BLOCK_SIZE);
+    }
+  }
+
+  /** The MRENCLAVE value EINIT would commit now (SHA256FINAL of a copy; the running state is kept). */
+  finalize(): Uint8Array {
+    this.requireCreated('finalize');
+    this.flush();
+    return this.h!.copy().digest();
+  }
+
+  /** An independent copy (observers are not copied: the clone has none). */
+  clone(): Mrenclave {
+    const c = new Mrenclave(this.crypto);
+    if (this.h !== null) {
+      this.flush();
+      c.h = this.h.copy();
+    }
+    c.blocks = this.blocks;
+    return c;
+  }
+
+  private requireCreated(what: string): void {
+    if (this.h === null) throw new Error(`${what} before ECREATE: the measurement is not initialised`);
+  }
+
+  private ensureBuf(need: number): void {
+    if (this.buf === null) {
+      this.buf = new Uint8Array(BATCH_SIZE);
+      this.view = new DataView(this.buf.buffer);
+    }
+    if (this.len + need > this.buf.length) this.flush();
+  }
+
+  private put(bytes: Uint8Array): void {
+    this.ensureBuf(bytes.length);
+    this.buf!.set(bytes, this.len);
+    this.len += bytes.length;
+    this.blocks += bytes.length / MEAS_RECORD_SIZE;
+  }
+
+  /** EEXTEND header + page[from..from+256) written straight into the batch. */
+  private putEextend(offset: bigint, page: Uint8Array, from: number): void {
+    this.ensureBuf(EEXTEND_RECORD_SIZE);
+    const b = this.buf!;
+    const v = this.view!;
+    const o = this.len;
+    b.fill(0, o, o + MEAS_RECORD_SIZE);
+    v.setBigUint64(o, MEAS_EEXTEND, true);
+    v.setBigUint64(o + 8, offset, true);
+    b.set(page.subarray(from, from + SGX_EEXTEND_BLOCK_SIZE), o + MEAS_RECORD_SIZE);
+    this.len = o + EEXTEND_RECORD_SIZE;
+    this.blocks += EEXTEND_RECORD_SIZE / MEAS_RECORD_SIZE;
+  }
+
+  private flush(): void {
+    if (this.len === 0 || this.buf === null) return;
+    const chunk = this.buf.subarray(0, this.len);
+    this.h!.update(chunk);
+    this.observers?.tap?.(chunk);
+    this.len = 0;
+  }
+}
