@@ -21,6 +21,7 @@ import {
   SGX_SECINFO_PERMISSION_MASK,
   SgxPageType,
 } from './arch.js';
+import { PAGE_RUN_SIZE, newPageLane, type PageLane } from './measure-lane.js';
 
 export const MEAS_RECORD_SIZE = 64;
 /** One EEXTEND record: 64-byte header then 256 data bytes. */
@@ -107,30 +108,31 @@ export interface MrenclaveObservers {
   /** Called once per record, in order. */
   log?: (record: MeasurementRecord) => void;
   /**
-   * Receives the raw record stream (the SGXS bytes) in order, in batches. The array is only
-   * valid during the call (it is a reused buffer): copy or write it out before returning.
+   * Receives the raw record stream (the SGXS bytes) in order, in pieces of any size. The array
+   * is only valid during the call (it may be a reused buffer): copy or write it out before returning.
    */
   tap?: (bytes: Uint8Array) => void;
 }
 
-const BATCH_SIZE = 64 * 1024;
-
 /**
- * The SECS's running measurement. Records are batched into one buffer before they reach
- * SHA-256 (one native call per ~64 KiB instead of per record); the batch is flushed before
- * finalize() and clone(), so the observable state is exactly the SDM's.
+ * The SECS's running measurement (SDM: SECS.MRENCLAVE plus the update counter).
+ *
+ * Single records (ecreate/eadd/eextend, what the ENCLS model calls) go straight to SHA-256, so
+ * a fresh clone holds nothing but the hash state. Bulk page measurement (addPage/addPageWith,
+ * what `sgxsim measure` and signing use) goes through a batching lane (measure-lane.ts) that
+ * is flushed before any other record, finalize() and clone(), so the stream order and the
+ * observable state are exactly the SDM's.
  */
 export class Mrenclave {
   private h: Sha256 | null = null;
-  private buf: Uint8Array | null = null;
-  private view: DataView | null = null;
-  private len = 0;
+  private lane: PageLane | null = null;
   private blocks = 0;
   private readonly observers: MrenclaveObservers | undefined;
 
   constructor(
     private readonly crypto: Crypto,
     observers?: MrenclaveObservers,
+    private readonly options: { forceJsLane?: boolean } = {},
   ) {
     this.observers = observers;
   }
@@ -148,20 +150,20 @@ export class Mrenclave {
   /** ECREATE: SHA256INITIALIZE, then absorb the ECREATE record. Re-initialises if called again. */
   ecreate(ssaFrameSize: number, size: bigint): void {
     const rec = ecreateRecord(ssaFrameSize, size);
-    if (this.h !== null) this.flush();
+    this.flushLane();
     this.h = this.crypto.sha256();
-    this.len = 0;
     this.blocks = 0;
     this.observers?.log?.({ kind: 'ECREATE', ssaFrameSize, size });
-    this.put(rec);
+    this.absorb(rec);
   }
 
   /** EADD: absorb the EADD record (TCS permissions forced to 0). */
   eadd(offset: bigint, secinfoFlags: bigint): void {
     this.requireCreated('EADD');
     const rec = eaddRecord(offset, secinfoFlags);
+    this.flushLane();
     this.observers?.log?.({ kind: 'EADD', offset, secinfoFlags: measuredSecinfoFlags(secinfoFlags) });
-    this.put(rec);
+    this.absorb(rec);
   }
 
   /** EEXTEND: absorb the header and the 256-byte chunk at `offset`. */
@@ -169,40 +171,72 @@ export class Mrenclave {
     this.requireCreated('EEXTEND');
     if (chunk.length !== SGX_EEXTEND_BLOCK_SIZE) throw new Error(`EEXTEND chunk is ${chunk.length} bytes, not 256`);
     const hdr = eextendHeader(offset);
+    this.flushLane();
     this.observers?.log?.({ kind: 'EEXTEND', offset });
-    this.put(hdr);
-    this.put(chunk);
+    this.absorb(hdr);
+    this.absorb(chunk);
   }
 
   /**
-   * EADD one page then (if `page` is given) EEXTEND all 16 of its chunks in ascending order:
-   * what every loader and signing tool does per page (reference notes §1.4). The fast path for
-   * bulk measurement; equivalent to eadd() followed by 16 eextend() calls.
+   * EADD one page, then (if `page` is given) EEXTEND its 16 chunks in ascending order: what
+   * every loader and signing tool does per page (reference notes §1.4). Equivalent to eadd()
+   * followed by 16 eextend() calls, but batched.
    */
   addPage(offset: bigint, secinfoFlags: bigint, page?: Uint8Array): void {
-    if (page !== undefined && page.length !== PAGE_SIZE) throw new Error(`page is ${page.length} bytes, not ${PAGE_SIZE}`);
-    this.eadd(offset, secinfoFlags);
-    if (page === undefined) return;
-    const log = this.observers?.log;
-    for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
-      const off = offset + BigInt(k * SGX_EEXTEND_BLOCK_SIZE);
-      log?.({ kind: 'EEXTEND', offset: off });
-      this.putEextend(off, page, k * SGX_EEXTEND_BLOCK_SIZE);
+    if (page === undefined) {
+      this.eadd(offset, secinfoFlags);
+      return;
     }
+    if (page.length !== PAGE_SIZE) throw new Error(`page is ${page.length} bytes, not ${PAGE_SIZE}`);
+    this.addPageWith(offset, secinfoFlags, (dst) => dst.set(page));
+  }
+
+  /**
+   * Like addPage(offset, flags, contents) where `fill(dst)` writes the 4096 contents bytes into
+   * `dst` (a reused scratch page, possibly not zeroed; valid only during the call). Lets a
+   * reader put file data straight where the measurement reads it.
+   */
+  addPageWith(offset: bigint, secinfoFlags: bigint, fill: (dst: Uint8Array) => void): void {
+    this.requireCreated('EADD');
+    const rec = eaddRecord(offset, secinfoFlags); // validates offset and flags
+    const flags = measuredSecinfoFlags(secinfoFlags);
+    if (offset > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) {
+      // Beyond 2^53: the lane works on doubles; take the record-by-record path.
+      const page = new Uint8Array(PAGE_SIZE);
+      fill(page);
+      this.flushLane();
+      this.observers?.log?.({ kind: 'EADD', offset, secinfoFlags: flags });
+      this.absorb(rec);
+      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
+        const o = k * SGX_EEXTEND_BLOCK_SIZE;
+        this.eextend(offset + BigInt(o), page.subarray(o, o + SGX_EEXTEND_BLOCK_SIZE));
+      }
+      return;
+    }
+    const lane = (this.lane ??= newPageLane(this.options.forceJsLane));
+    if (lane.full) this.flushLane();
+    fill(lane.scratch);
+    const log = this.observers?.log;
+    if (log) {
+      log({ kind: 'EADD', offset, secinfoFlags: flags });
+      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) log({ kind: 'EEXTEND', offset: offset + BigInt(k * SGX_EEXTEND_BLOCK_SIZE) });
+    }
+    lane.addScratchPage(Number(offset), flags);
+    this.blocks += PAGE_RUN_SIZE / MEAS_RECORD_SIZE;
   }
 
   /** The MRENCLAVE value EINIT would commit now (SHA256FINAL of a copy; the running state is kept). */
   finalize(): Uint8Array {
     this.requireCreated('finalize');
-    this.flush();
+    this.flushLane();
     return this.h!.copy().digest();
   }
 
-  /** An independent copy (observers are not copied: the clone has none). */
+  /** An independent copy (observers are not copied: the clone has none; its lane starts empty). */
   clone(): Mrenclave {
-    const c = new Mrenclave(this.crypto);
+    const c = new Mrenclave(this.crypto, undefined, this.options);
     if (this.h !== null) {
-      this.flush();
+      this.flushLane();
       c.h = this.h.copy();
     }
     c.blocks = this.blocks;
@@ -213,40 +247,16 @@ export class Mrenclave {
     if (this.h === null) throw new Error(`${what} before ECREATE: the measurement is not initialised`);
   }
 
-  private ensureBuf(need: number): void {
-    if (this.buf === null) {
-      this.buf = new Uint8Array(BATCH_SIZE);
-      this.view = new DataView(this.buf.buffer);
-    }
-    if (this.len + need > this.buf.length) this.flush();
-  }
-
-  private put(bytes: Uint8Array): void {
-    this.ensureBuf(bytes.length);
-    this.buf!.set(bytes, this.len);
-    this.len += bytes.length;
+  private absorb(bytes: Uint8Array): void {
+    this.h!.update(bytes);
+    this.observers?.tap?.(bytes);
     this.blocks += bytes.length / MEAS_RECORD_SIZE;
   }
 
-  /** EEXTEND header + page[from..from+256) written straight into the batch. */
-  private putEextend(offset: bigint, page: Uint8Array, from: number): void {
-    this.ensureBuf(EEXTEND_RECORD_SIZE);
-    const b = this.buf!;
-    const v = this.view!;
-    const o = this.len;
-    b.fill(0, o, o + MEAS_RECORD_SIZE);
-    v.setBigUint64(o, MEAS_EEXTEND, true);
-    v.setBigUint64(o + 8, offset, true);
-    b.set(page.subarray(from, from + SGX_EEXTEND_BLOCK_SIZE), o + MEAS_RECORD_SIZE);
-    this.len = o + EEXTEND_RECORD_SIZE;
-    this.blocks += EEXTEND_RECORD_SIZE / MEAS_RECORD_SIZE;
-  }
-
-  private flush(): void {
-    if (this.len === 0 || this.buf === null) return;
-    const chunk = this.buf.subarray(0, this.len);
-    this.h!.update(chunk);
-    this.observers?.tap?.(chunk);
-    this.len = 0;
+  private flushLane(): void {
+    if (this.lane === null || this.lane.pending === 0) return;
+    const bytes = this.lane.take();
+    this.h!.update(bytes);
+    this.observers?.tap?.(bytes);
   }
 }

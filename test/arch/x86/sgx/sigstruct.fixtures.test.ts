@@ -16,7 +16,7 @@ import {
   verifySigstruct,
 } from '../../../../src/arch/x86/sgx/sigstruct.js';
 import { beToBigint, leToBigint, toHex } from '../../../../src/arch/x86/sgx/bytes.js';
-import { FIXTURES_DIR, HAVE_FIXTURES, fixture, fixtureText } from './fixtures.js';
+import { FIXTURES_DIR, HAVE_FIXTURES, fixture, fixtureText } from './sigstruct-fixtures.js';
 
 const d = HAVE_FIXTURES ? describe : describe.skip;
 
