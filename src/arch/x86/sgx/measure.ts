@@ -19,7 +19,9 @@ import {
   SGX_SECINFO_PAGE_TYPE_MASK,
   SGX_SECINFO_PAGE_TYPE_SHIFT,
   SGX_SECINFO_PERMISSION_MASK,
+  SGX_TCS_DBGOPTIN,
   SgxPageType,
+  TCS_OFF,
 } from './arch.js';
 import { PAGE_RUN_SIZE, newPageLane, type PageLane } from './measure-lane.js';
 
@@ -98,11 +100,25 @@ export function eextendHeader(offset: bigint): Uint8Array {
   return r;
 }
 
+/**
+ * What EADD stores for a TCS page (SDM EADD: for PT_TCS the CPU zeroes TCS.FLAGS.DBGOPTIN, CSSA,
+ * AEP and STATE in the EPC copy before anything can EEXTEND it). Applied in place to a 4096-byte page.
+ */
+export function applyEaddTcsFixup(page: Uint8Array): void {
+  if (page.length !== PAGE_SIZE) throw new Error('a TCS is one page');
+  const v = new DataView(page.buffer, page.byteOffset, PAGE_SIZE);
+  v.setBigUint64(TCS_OFF.flags, v.getBigUint64(TCS_OFF.flags, true) & ~SGX_TCS_DBGOPTIN, true);
+  v.setUint32(TCS_OFF.ssaIndex, 0, true);
+  v.setBigUint64(TCS_OFF.exitAddr, 0n, true);
+  v.setBigUint64(TCS_OFF.state, 0n, true);
+}
+
 /** One measurement record, as a log line lists it (like Fortanix `sgxs-info dump`). */
 export type MeasurementRecord =
   | { readonly kind: 'ECREATE'; readonly ssaFrameSize: number; readonly size: bigint }
   | { readonly kind: 'EADD'; readonly offset: bigint; readonly secinfoFlags: bigint }
-  | { readonly kind: 'EEXTEND'; readonly offset: bigint };
+  /** `data` is the 256-byte chunk, valid only during the log call. */
+  | { readonly kind: 'EEXTEND'; readonly offset: bigint; readonly data: Uint8Array };
 
 export interface MrenclaveObservers {
   /** Called once per record, in order. */
@@ -172,7 +188,7 @@ export class Mrenclave {
     if (chunk.length !== SGX_EEXTEND_BLOCK_SIZE) throw new Error(`EEXTEND chunk is ${chunk.length} bytes, not 256`);
     const hdr = eextendHeader(offset);
     this.flushLane();
-    this.observers?.log?.({ kind: 'EEXTEND', offset });
+    this.observers?.log?.({ kind: 'EEXTEND', offset, data: chunk });
     this.absorb(hdr);
     this.absorb(chunk);
   }
@@ -219,7 +235,10 @@ export class Mrenclave {
     const log = this.observers?.log;
     if (log) {
       log({ kind: 'EADD', offset, secinfoFlags: flags });
-      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) log({ kind: 'EEXTEND', offset: offset + BigInt(k * SGX_EEXTEND_BLOCK_SIZE) });
+      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
+        const o = k * SGX_EEXTEND_BLOCK_SIZE;
+        log({ kind: 'EEXTEND', offset: offset + BigInt(o), data: lane.scratch.subarray(o, o + SGX_EEXTEND_BLOCK_SIZE) });
+      }
     }
     lane.addScratchPage(Number(offset), flags);
     this.blocks += PAGE_RUN_SIZE / MEAS_RECORD_SIZE;

@@ -161,17 +161,21 @@ describe.each(lanes)('Mrenclave (forceJsLane=%s)', (forceJsLane) => {
 
   it('log lists every record and tap reproduces the stream (SGXS)', () => {
     const log: MeasurementRecord[] = [];
+    const chunks: string[] = [];
     const parts: Uint8Array[] = [];
-    const m = new Mrenclave(nodeCrypto, { log: (r) => log.push(r), tap: (b) => parts.push(Uint8Array.from(b)) }, { forceJsLane });
+    const m = new Mrenclave(nodeCrypto, { log: (r) => (log.push(r), r.kind === 'EEXTEND' && chunks.push(hex(r.data))), tap: (b) => parts.push(Uint8Array.from(b)) }, { forceJsLane });
     m.ecreate(1, 0x20000n);
     for (const p of layout) m.addPage(p.off, p.flags, p.data);
     m.finalize();
     expect(hex(Buffer.concat(parts))).toBe(hex(refStream(1, 0x20000n, layout)));
     expect(log[0]).toEqual({ kind: 'ECREATE', ssaFrameSize: 1, size: 0x20000n });
     expect(log[1]).toEqual({ kind: 'EADD', offset: 0n, secinfoFlags: 0x100n });
-    expect(log[2]).toEqual({ kind: 'EEXTEND', offset: 0n });
-    expect(log[17]).toEqual({ kind: 'EEXTEND', offset: 0xf00n });
+    expect(log[2]).toMatchObject({ kind: 'EEXTEND', offset: 0n });
+    expect(log[17]).toMatchObject({ kind: 'EEXTEND', offset: 0xf00n });
     expect(log.length).toBe(1 + layout.length + 16 * layout.filter((p) => p.data).length);
+    // Each EEXTEND log record carries the chunk it measured.
+    const want = layout.flatMap((p) => (p.data ? [...Array(16).keys()].map((k) => hex(p.data!.subarray(k * 256, k * 256 + 256))) : []));
+    expect(chunks).toEqual(want);
   });
 
   it('clone shares nothing mutable with the original', () => {
