@@ -75,10 +75,6 @@ export function kernelClassmap(opts: { sgxDesignPerms?: boolean; memfdClass?: bo
       const list = m.get(d.cls)!;
       if (!list.includes(d.perm)) list.push(d.perm);
     }
-    for (const c of ['dir', 'lnk_file', 'blk_file', 'sock_file', 'fifo_file', 'anon_inode']) {
-      const list = m.get(c)!;
-      for (const p of ['sgx_execute', 'enclave_execute', 'enclave_execmod']) if (!list.includes(p)) list.push(p);
-    }
   }
   return m;
 }

@@ -552,10 +552,10 @@ class Compiler {
     return ids;
   }
 
-  /** Permission mask per class; a name must exist in at least one of the classes. */
+  /** Permission mask per class. As checkpolicy 3.4 (define_te_avtab_helper), every named
+   *  permission must be defined for every class of the rule. */
   private permMasks(classes: number[], ps: NameSetAst, s: Stmt): number[] {
     const masks: number[] = [];
-    const found = new Set<string>();
     for (const c of classes) {
       const ci = this.classes[c - 1];
       let m = 0;
@@ -563,21 +563,12 @@ class Compiler {
       else {
         for (const p of ps.items) {
           const b = ci.permIndex.get(p);
-          if (b !== undefined) {
-            m |= 1 << b;
-            found.add(p);
-          }
+          if (b !== undefined) m |= 1 << b;
+          else this.err(s, `permission ${p} is not defined for class ${ci.name}`);
         }
       }
       if (ps.comp) m = ~m & ci.fullMask;
       masks.push(m >>> 0);
-    }
-    if (!ps.star) {
-      for (const p of ps.items) {
-        if (!found.has(p)) {
-          this.err(s, `permission ${p} is not defined for class${classes.length > 1 ? 'es' : ''} ${classes.map((c) => this.classes[c - 1].name).join(' ')}`);
-        }
-      }
     }
     return masks;
   }

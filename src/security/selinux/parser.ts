@@ -429,6 +429,11 @@ class Parser {
         return;
       }
       if (nested && this.isP('}')) return;
+      if (!nested && this.isP('}')) {
+        this.errors.push({ file: this.file, line: this.tline, col: this.tcol, message: "unmatched '}'" });
+        this.advance();
+        continue;
+      }
       const errCount = this.errors.length;
       try {
         this.stmt(out);
@@ -525,10 +530,13 @@ class Parser {
         if (this.eatP('~')) comp = true;
         const ranges: XpermRange[] = [];
         const one = (): void => {
-          const lo = this.xpermNumber();
+          // `0x10-0x20` scans as one word ('-' is a name character), `0x10 - 0x20` as three tokens
+          const w = this.ident('an ioctl number');
+          const dash = w.indexOf('-');
+          const lo = this.xpermNumber(dash >= 0 ? w.slice(0, dash) : w);
           let hi = lo;
-          if (this.eatP('-')) hi = this.xpermNumber();
-          else if (/^-/.test(this.tv)) hi = lo;
+          if (dash >= 0) hi = this.xpermNumber(w.slice(dash + 1));
+          else if (this.eatP('-')) hi = this.xpermNumber(this.ident('an ioctl number'));
           if (hi < lo) this.fail(`ioctl range ${lo.toString(16)}-${hi.toString(16)} is reversed`);
           ranges.push([lo, hi]);
         };
@@ -1042,8 +1050,7 @@ class Parser {
     return t;
   }
 
-  private xpermNumber(): number {
-    const w = this.ident('an ioctl number');
+  private xpermNumber(w: string): number {
     const v = /^0x[0-9a-f]+$/i.test(w) ? parseInt(w, 16) : /^[0-9]+$/.test(w) ? parseInt(w, 10) : NaN;
     if (!Number.isFinite(v) || v > 0xffff) this.fail(`invalid ioctl number '${w}' (expected 0x0000-0xffff)`);
     return v;
