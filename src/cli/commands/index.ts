@@ -1,10 +1,15 @@
 // Each command lives in its own file and exports `register(program)`. Add new commands
 // to this list (one import and one entry) so that parallel work touches one line each.
 import type { Command } from 'commander';
+import { register as policy } from './policy.js';
+import { register as audit2allow } from './audit2allow.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [];
+const commands: Register[] = [
+  policy,
+  audit2allow,
+];
 
 export function registerAll(program: Command): void {
   for (const register of commands) register(program);
