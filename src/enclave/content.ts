@@ -3,6 +3,14 @@
 // passed exactly as written in the manifest; the reader resolves them (usually against the
 // manifest's directory, see resolveManifestPath in manifest.ts).
 
+/** A content file could not be read (missing, unreadable, shorter than expected). */
+export class ContentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContentError';
+  }
+}
+
 export interface ContentReader {
   /** The file's length in bytes. Throws a readable Error if the file cannot be read. */
   size(path: string): number;

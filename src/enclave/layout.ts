@@ -2,7 +2,7 @@
 // bytes of each page. Nothing here holds more than one page: the enclave is never materialised.
 import { PAGE_SIZE, TCS_OFF } from '../arch/x86/sgx/arch.js';
 import { applyEaddTcsFixup } from '../arch/x86/sgx/measure.js';
-import type { ContentReader } from './content.js';
+import { ContentError, type ContentReader } from './content.js';
 import type { EnclaveManifest, ManifestSegment, SegmentContents, SegmentType, TcsFields } from './manifest.js';
 import { fillPattern } from './pattern.js';
 
@@ -131,7 +131,7 @@ export function readPage(p: PageEntry, reader: ContentReader, dst: Uint8Array): 
       let got = 0;
       if (s.length > 0) {
         got = reader.readAt(s.path, Number(s.position), s.length === PAGE_SIZE ? dst : dst.subarray(0, s.length));
-        if (got !== s.length) throw new Error(`${s.path}: short read at offset ${s.position} (${got} of ${s.length} bytes)`);
+        if (got !== s.length) throw new ContentError(`${s.path}: short read at offset ${s.position} (${got} of ${s.length} bytes)`);
       }
       if (got < PAGE_SIZE) dst.fill(0, got);
       return;

@@ -3,12 +3,20 @@
 import type { Command } from 'commander';
 import { register as policy } from './policy.js';
 import { register as audit2allow } from './audit2allow.js';
+import { register as measure } from './measure.js';
+import { register as sign } from './sign.js';
+import { register as sigstruct } from './sigstruct.js';
+import { register as keygen } from './keygen.js';
 
 type Register = (program: Command) => void;
 
 const commands: Register[] = [
   policy,
   audit2allow,
+  measure,
+  sign,
+  sigstruct,
+  keygen,
 ];
 
 export function registerAll(program: Command): void {
