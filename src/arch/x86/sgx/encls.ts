@@ -460,7 +460,8 @@ export function eremove(st: SgxState, epcPage: EpcPageId): EnclsResult {
 }
 
 function removeChild(st: SgxState, epcPage: EpcPageId, e: EpcmEntry): void {
-  if (e.pt === SgxPageType.TCS && e.secs !== null) {
+  // Whatever the page is now (a TCS, or a TCS that was trimmed), no thread can resume through it.
+  if (e.secs !== null) {
     const s = st.store.secs(e.secs);
     if (s) dropSsaContexts(st, s.eid, e.linaddr);
   }
@@ -543,6 +544,9 @@ export function emodt(st: SgxState, secinfo: SecinfoOperand, epcPage: EpcPageId)
   if (e.pending || e.modified) return sgxError(SgxError.PAGE_NOT_MODIFIABLE, 'the page is PENDING or MODIFIED');
   const secs = secsOf(st, e.secs!);
   if (!secs.initialized) return gp('the enclave is not initialized');
+  // A page that becomes a TCS starts with no saved SSA frames in the model (its CSSA is whatever
+  // the enclave wrote; EACCEPT checks CSSA < NSSA).
+  if (to === SgxPageType.TCS) dropSsaContexts(st, secs.eid, e.linaddr);
   st.store.setEntry(epcPage, { ...e, pr: false, modified: true, r: false, w: false, x: false, pt: to, modEpoch: secs.epoch });
   return OK;
 }

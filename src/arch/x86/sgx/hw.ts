@@ -10,7 +10,7 @@
 // EMODPE, access checks), program.ts (the enclave step language). Documentation:
 // docs/sgx-hardware.md.
 import type { Crypto } from '../../../platform/crypto.js';
-import { EncluLeaf } from './arch.js';
+import { EncluLeaf, SgxPageType, TCS_OFF } from './arch.js';
 import { cpuidSgxLeaf, MSR_IA32_SGXLEPUBKEYHASH0, sgxCpuConfig, type CpuidRegs, type SgxCpuConfig, type SgxCpuOptions } from './cpu.js';
 import type { EpcPageId, EpcmEntry } from './epc.js';
 import { eadd, eaug, eextend, einit, einittokenMac, ecreate, emodpr, emodt, eremove, type PageInfo } from './encls.js';
@@ -43,6 +43,16 @@ export interface SecsInfo {
   readonly childCount: number;
   readonly epoch: number;
   readonly trackingRefs: readonly number[];
+}
+
+/** TCS fields (SDM Vol. 3D 34.8): STATE, FLAGS, OSSA, CSSA, NSSA, OENTRY. */
+export interface TcsInfo {
+  readonly state: bigint;
+  readonly flags: bigint;
+  readonly ossa: bigint;
+  readonly cssa: number;
+  readonly nssa: number;
+  readonly oentry: bigint;
 }
 
 export class SgxHardware {
@@ -230,6 +240,21 @@ export class SgxHardware {
   /** Valid EPC pages with their EPCM entries, in index order. */
   *validEntries(): IterableIterator<[EpcPageId, EpcmEntry]> {
     yield* this.st.store.validEntries();
+  }
+
+  /** The TCS fields of a PT_TCS page (STATE 1 = ACTIVE, i.e. busy), or undefined. */
+  tcs(id: EpcPageId): TcsInfo | undefined {
+    const e = this.st.store.entry(id);
+    if (e === undefined || e.pt !== SgxPageType.TCS) return undefined;
+    const v = new DataView(this.st.store.contents(id).buffer, this.st.store.contents(id).byteOffset, 4096);
+    return {
+      state: v.getBigUint64(TCS_OFF.state, true),
+      flags: v.getBigUint64(TCS_OFF.flags, true),
+      ossa: v.getBigUint64(TCS_OFF.ssaOffset, true),
+      cssa: v.getUint32(TCS_OFF.ssaIndex, true),
+      nssa: v.getUint32(TCS_OFF.nrSsaFrames, true),
+      oentry: v.getBigUint64(TCS_OFF.entryOffset, true),
+    };
   }
 
   secs(id: EpcPageId): SecsInfo | undefined {

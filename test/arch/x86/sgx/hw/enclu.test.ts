@@ -201,7 +201,8 @@ describe('EENTER / ERESUME / EEXIT / AEX', () => {
   it('CSSA: AEX increments it, ERESUME decrements it; ERESUME with CSSA 0 is #GP', () => {
     const b = initSelftestEnclave();
     const tcs = b.pages.get(L.tcs1)!;
-    const cssa = () => new DataView(b.hw.readPage(tcs).buffer).getUint32(24, true);
+    const cssa = () => b.hw.tcs(tcs)!.cssa;
+    expect(b.hw.tcs(tcs)).toMatchObject({ state: 0n, cssa: 0, nssa: 1, ossa: L.ssa1, oentry: L.text });
     expectException(run(b, L.tcs1, [], undefined, EncluLeaf.ERESUME), EncluLeaf.ERESUME, X86_TRAP_GP, 0, 0n);
     b.mm.protect(data2(b), false, false);
     run(b, L.tcs1, [op.putToAddress(data2(b), 1n)]);
@@ -215,6 +216,7 @@ describe('EENTER / ERESUME / EEXIT / AEX', () => {
     const b = initSelftestEnclave();
     expect(b.hw.enter(0, EncluLeaf.EENTER, b.base + L.tcs1, b.mm, [op.nop()])).toBeNull();
     expect(b.hw.lpsInEnclave).toEqual([0]);
+    expect(b.hw.tcs(b.pages.get(L.tcs1)!)!.state).toBe(1n); // busy
     const f = b.hw.enter(1, EncluLeaf.EENTER, b.base + L.tcs1, b.mm, [op.nop()]);
     expect(f?.fault.vector).toBe(X86_TRAP_GP);
     expect(f?.fault.reason).toMatch(/ACTIVE/);
