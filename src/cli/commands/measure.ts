@@ -239,6 +239,17 @@ export function measureFile(
   }
 }
 
+let epipeHandler = false;
+/** `sgxsim measure … --log | head`: stop quietly when the reader goes away. */
+function quitOnEpipe(): void {
+  if (epipeHandler) return;
+  epipeHandler = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 function writeAll(fd: number, b: Uint8Array): void {
   let off = 0;
   while (off < b.length) off += writeSync(fd, b, off, b.length - off);
@@ -272,11 +283,7 @@ export function register(program: Command): void {
         '  sgxsim measure enclave.yaml --export-sgxs enclave.sgxs && sha256sum enclave.sgxs\n',
     )
     .action((input: string, opts: { log?: boolean; json?: boolean; exportSgxs?: string }) => {
-      // `sgxsim measure … --log | head`: stop quietly when the reader goes away.
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE') process.exit(0);
-        throw e;
-      });
+      quitOnEpipe();
       const lines: string[] = [];
       const jsonRecords: Record<string, unknown>[] = [];
       let pending = '';
