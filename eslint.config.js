@@ -22,8 +22,11 @@ export default tseslint.config(
     ignores: ['src/cli/**', 'src/platform/node/**'],
     rules: {
       'no-restricted-imports': ['error', {
+        // Bare module names go in `paths` (exact match): as gitignore-style patterns they would also
+        // match the model's own src/fs/ directory.
+        paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'worker_threads', 'process'].map((name) => ({ name, message: 'The model core is pure: no node:* imports (use src/platform interfaces; node code lives in src/cli or src/platform/node).' })),
         patterns: [
-          { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'worker_threads', 'process'], message: 'The model core is pure: no node:* imports (use src/platform interfaces; node code lives in src/cli or src/platform/node).' },
+          { group: ['node:*'], message: 'The model core is pure: no node:* imports (use src/platform interfaces; node code lives in src/cli or src/platform/node).' },
           { group: ['**/cli/**', '**/platform/node/**'], message: 'The model core must not depend on the node edges.' },
         ],
       }],
