@@ -834,7 +834,8 @@ class Compiler {
     this.condTabs.forEach((t, i) => scan(t, i));
     const max = this.opts.maxErrors ?? 100;
     for (const na of this.neverallows) {
-      const label = na.srcLine !== undefined ? `line ${na.srcLine} of ${na.srcFile ?? this.ast.fileName} (or line ${na.line} of ${this.ast.fileName})` : `line ${na.line} of ${this.ast.fileName}`;
+      // libsepol report_failure(): "neverallow on line %lu of %s (or line %lu of %s) violated by allow ..."
+      const label = `line ${na.srcLine ?? na.line} of ${na.srcFile ?? this.ast.fileName} (or line ${na.line} of ${this.ast.fileName})`;
       if (na.kind === 'neverallow') {
         for (const [a, b, c, mask] of entries) {
           const np = na.classPerms.get(c);

@@ -279,10 +279,11 @@ export function condExprText(expr: readonly CondTok[]): string {
     if (t.op === 'bool') st.push(t.name);
     else if (t.op === 'not') st.push(`! ${st.pop()!}`);
     else {
+      // setools pops the right operand first and prints it first
       const o1 = st.pop()!;
       const o2 = st.pop()!;
       const p = PREC[t.op];
-      st.push(prev > p ? `${o2} ${SYM[t.op]} ${o1}` : `( ${o2} ${SYM[t.op]} ${o1} )`);
+      st.push(prev > p ? `${o1} ${SYM[t.op]} ${o2}` : `( ${o1} ${SYM[t.op]} ${o2} )`);
       prev = p;
     }
   }
