@@ -531,12 +531,18 @@ class Parser {
         const ranges: XpermRange[] = [];
         const one = (): void => {
           // `0x10-0x20` scans as one word ('-' is a name character), `0x10 - 0x20` as three tokens
+          const wl = this.tline;
+          const wc = this.tcol;
           const w = this.ident('an ioctl number');
           const dash = w.indexOf('-');
-          const lo = this.xpermNumber(dash >= 0 ? w.slice(0, dash) : w);
+          const lo = this.xpermNumber(dash >= 0 ? w.slice(0, dash) : w, wl, wc);
           let hi = lo;
-          if (dash >= 0) hi = this.xpermNumber(w.slice(dash + 1));
-          else if (this.eatP('-')) hi = this.xpermNumber(this.ident('an ioctl number'));
+          if (dash >= 0) hi = this.xpermNumber(w.slice(dash + 1), wl, wc);
+          else if (this.eatP('-')) {
+            const l2 = this.tline;
+            const c2 = this.tcol;
+            hi = this.xpermNumber(this.ident('an ioctl number'), l2, c2);
+          }
           if (hi < lo) this.fail(`ioctl range ${lo.toString(16)}-${hi.toString(16)} is reversed`);
           ranges.push([lo, hi]);
         };
@@ -1050,9 +1056,13 @@ class Parser {
     return t;
   }
 
-  private xpermNumber(w: string): number {
+  private xpermNumber(w: string, line: number, col: number): number {
     const v = /^0x[0-9a-f]+$/i.test(w) ? parseInt(w, 16) : /^[0-9]+$/.test(w) ? parseInt(w, 10) : NaN;
-    if (!Number.isFinite(v) || v > 0xffff) this.fail(`invalid ioctl number '${w}' (expected 0x0000-0xffff)`);
+    if (!Number.isFinite(v) || v > 0xffff) {
+      this.tline = line;
+      this.tcol = col;
+      this.fail(`invalid ioctl number '${w}' (expected 0x0000-0xffff)`);
+    }
     return v;
   }
 }
