@@ -493,8 +493,13 @@ export type StepOutcome =
   | { readonly kind: 'aex'; readonly fault: SgxFault; readonly access: Access; readonly results: readonly OpResult[] };
 
 function advance(st: SgxState, lp: LpState, result: OpResult): void {
-  const results = lp.ctx.pc >= 0 ? [...lp.ctx.results] : lp.ctx.results;
-  if (lp.ctx.pc >= 0 && result !== undefined) (results as OpResult[])[lp.ctx.pc] = result;
+  let results = lp.ctx.results;
+  if (lp.ctx.pc >= 0 && result !== undefined) {
+    // Copy only when there is something to record: contexts are immutable (saved SSA frames share them).
+    const r = [...results];
+    r[lp.ctx.pc] = result;
+    results = r;
+  }
   st.lps.set(lp.lp, { ...lp, ctx: { ...lp.ctx, pc: lp.ctx.pc + 1, results } });
 }
 
@@ -554,9 +559,14 @@ export function step(st: SgxState, lpId: number, mm: AddressSpace): StepOutcome 
   }
 }
 
-/** Interrupt the thread on `lpId`: AEX without an exception (an external interrupt or IPI). */
-export function interrupt(st: SgxState, lpId: number): void {
+/**
+ * An interrupt (external interrupt or IPI) on `lpId`: AEX without an exception if the processor is
+ * in enclave mode (returns true), nothing otherwise (returns false).
+ */
+export function interrupt(st: SgxState, lpId: number): boolean {
+  if (!st.lps.has(lpId)) return false;
   aex(st, lpId, null);
+  return true;
 }
 
 export interface RunRequest {

@@ -205,9 +205,9 @@ export class SgxHardware {
     return step(this.st, lp, mm);
   }
 
-  /** An interrupt (or IPI) on `lp` while it is in enclave mode: AEX without an exception. */
-  interrupt(lp: number): void {
-    interrupt(this.st, lp);
+  /** An interrupt (or IPI) on `lp`: AEX without an exception if it is in enclave mode (true), else nothing (false). */
+  interrupt(lp: number): boolean {
+    return interrupt(this.st, lp);
   }
 
   /** Logical processors currently in enclave mode, ascending. */

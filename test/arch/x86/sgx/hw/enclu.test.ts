@@ -231,8 +231,9 @@ describe('EENTER / ERESUME / EEXIT / AEX', () => {
     expect(b.hw.step(0, b.mm).kind).toBe('continue'); // fetch at OENTRY
     expect(b.hw.step(0, b.mm).kind).toBe('continue'); // store
     expect(b.hw.step(0, b.mm).kind).toBe('continue'); // load
-    b.hw.interrupt(0);
+    expect(b.hw.interrupt(0)).toBe(true);
     expect(b.hw.lpsInEnclave).toEqual([]);
+    expect(b.hw.interrupt(0)).toBe(false);
     const r = run(b, L.tcs1, [], undefined, EncluLeaf.ERESUME);
     expectEexitClean(r);
     expect(r.results[1]).toBe(5n);
