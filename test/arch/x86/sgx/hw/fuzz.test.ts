@@ -70,7 +70,7 @@ function apply(hw: SgxHardware, ops: Op[]): string[] {
         break;
       case 'ewb':
         r = hw.ewb(o.p, { page: o.va, offset: o.slot * 8 });
-        if (r.value) evicted.push(r.value);
+        if (r.kind !== 'fault' && r.value) evicted.push(r.value);
         break;
       case 'eldu': {
         const e = evicted[o.i % Math.max(1, evicted.length)];
