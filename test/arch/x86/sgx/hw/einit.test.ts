@@ -156,6 +156,48 @@ describe('EINIT error codes in SDM order', () => {
   });
 });
 
+describe('EINIT check order', () => {
+  it('fixing one failure at a time walks the SDM order: SIG_STRUCT → UNMASKED_EVENT → SIGNATURE → SIG_STRUCT (ISVFAMILYID) → MEASUREMENT → ATTRIBUTE (mask) → ATTRIBUTE (MISCSELECT) → EINITTOKEN → ok', () => {
+    const { hw, b, mr } = setup({ miscselect: 1 });
+    const wrong = Uint8Array.from(mr);
+    wrong[31] ^= 0x80;
+    const body = { isvFamilyId: new Uint8Array(16).fill(9), attributes: SGX_ATTR_MODE64BIT | SGX_ATTR_DEBUG, attributesMask: SGX_ATTR_DEBUG, miscselect: 0, miscmask: 0xffff_ffff };
+    const s0 = signedSigstruct(wrong, body);
+    const t = Uint8Array.from(s0);
+    t[SIGSTRUCT_OFF.header] ^= 1;
+    t[SIGSTRUCT_OFF.isvSvn] ^= 1;
+    hw.setPendingEvents(1);
+    const codes: (SgxError | 'ok')[] = [];
+    const tryInit = (s: Uint8Array): void => {
+      const r = hw.einit(s, b.secs);
+      codes.push(r.kind === 'error' ? r.code : r.kind === 'ok' ? 'ok' : (`fault ${r.vector}` as never));
+    };
+    tryInit(t);
+    t[SIGSTRUCT_OFF.header] ^= 1;
+    tryInit(t); // the pending event
+    tryInit(t); // ISVSVN changed after signing
+    tryInit(s0);
+    tryInit(signedSigstruct(wrong, { ...body, isvFamilyId: undefined }));
+    tryInit(signedSigstruct(mr, { ...body, isvFamilyId: undefined }));
+    tryInit(signedSigstruct(mr, { ...body, isvFamilyId: undefined, attributesMask: 0n }));
+    const last = signedSigstruct(mr, { ...body, isvFamilyId: undefined, attributesMask: 0n, miscselect: 1 });
+    tryInit(last);
+    writeLeHashFor(hw, last);
+    tryInit(last);
+    expect(codes).toEqual([
+      SgxError.INVALID_SIG_STRUCT,
+      SgxError.UNMASKED_EVENT,
+      SgxError.INVALID_SIGNATURE,
+      SgxError.INVALID_SIG_STRUCT,
+      SgxError.INVALID_MEASUREMENT,
+      SgxError.INVALID_ATTRIBUTE,
+      SgxError.INVALID_ATTRIBUTE,
+      SgxError.INVALID_EINITTOKEN,
+      'ok',
+    ]);
+  });
+});
+
 describe('launch control', () => {
   it('without FLC the MSRs are read-only (#GP on WRMSR) and only the LE key launches without a token', () => {
     const { hw, b, mr } = setup({ cfg: { flc: false } });
