@@ -370,21 +370,38 @@ export function aex(st: SgxState, lpId: number, fault: SgxFault | null): SgxFaul
 // SGX2 ENCLU leaves
 // ---------------------------------------------------------------------------------------------
 
-type LeafResult = { readonly fault: SgxFault } | { readonly code: SgxError };
+/**
+ * The SECINFO operand (RBX). With `secinfoAddr` it lives in enclave memory and the leaf checks it
+ * in three places of its pseudocode — alignment (#GP), resolution through the page tables to an
+ * EPC page (#PF), and the page's EPCM entry: VALID, R, not PENDING/MODIFIED/BLOCKED, PT_REG, this
+ * enclave, this address (#PF) — after which the 64 bytes are read. Without it the SECINFO is
+ * FLAGS‖zeros in a valid scratch location and those checks pass.
+ */
+interface SecinfoOperandRef {
+  readonly addr: bigint | undefined;
+  readonly flags: bigint;
+  page?: EpcPageId;
+}
 
-/** The SECINFO operand (RBX): from enclave memory when `secinfoAddr` is given, else FLAGS‖zeros. */
-function loadSecinfo(st: SgxState, lp: LpState, mm: AddressSpace, flags: bigint, secinfoAddr: bigint | undefined, needElrange: boolean): Uint8Array | SgxFault {
-  if (secinfoAddr === undefined) return secinfoBytes(flags);
-  if (secinfoAddr % BigInt(SECINFO_SIZE) !== 0n) return gp(`SECINFO address ${hex(secinfoAddr)} is not 64-byte aligned`);
-  if (needElrange && !inElrange(lp, secinfoAddr)) return gp(`SECINFO address ${hex(secinfoAddr)} is outside ELRANGE`);
-  const w = walk(mm, secinfoAddr, 'r');
-  if ('fault' in w) return w.fault;
-  if (w.t.epcPage === null) return epcmFault(secinfoAddr, 'r', 'the SECINFO is not in an EPC page');
-  const e = st.store.entry(w.t.epcPage);
-  const why = epcmDenies(lp, e, pageOf(secinfoAddr), 'r');
-  if (why) return epcmFault(secinfoAddr, 'r', `SECINFO page: ${why}`);
-  const off = Number(secinfoAddr & 0xfffn);
-  return st.store.contents(w.t.epcPage).slice(off, off + SECINFO_SIZE);
+function secinfoAligned(si: SecinfoOperandRef): SgxFault | null {
+  if (si.addr !== undefined && si.addr % BigInt(SECINFO_SIZE) !== 0n) return gp(`SECINFO address ${hex(si.addr)} is not 64-byte aligned`);
+  return null;
+}
+
+function secinfoResolve(mm: AddressSpace, si: SecinfoOperandRef): SgxFault | null {
+  if (si.addr === undefined) return null;
+  const t = operandPage(mm, si.addr, 'r');
+  if ('fault' in t) return t.fault;
+  si.page = t.page;
+  return null;
+}
+
+function secinfoRead(st: SgxState, lp: LpState, si: SecinfoOperandRef): Uint8Array | SgxFault {
+  if (si.addr === undefined) return secinfoBytes(si.flags);
+  const why = epcmDenies(lp, st.store.entry(si.page!), pageOf(si.addr), 'r');
+  if (why) return epcmFault(si.addr, 'r', `SECINFO page: ${why}`);
+  const off = Number(si.addr & 0xfffn);
+  return st.store.contents(si.page!).slice(off, off + SECINFO_SIZE);
 }
 
 /** RCX/RDX operand: an EPC page of the running enclave reachable through the page tables. */
@@ -395,90 +412,113 @@ function operandPage(mm: AddressSpace, addr: bigint, access: Access): { page: Ep
   return { page: w.t.epcPage };
 }
 
-/** ENCLU[EACCEPT] (SDM Vol. 3D 38.x EACCEPT). */
+type LeafFault = { readonly fault: SgxFault; readonly access: Access };
+type LeafResult = LeafFault | { readonly code: SgxError };
+const leafGp = (why: string): LeafFault => ({ fault: gp(why), access: 'r' });
+
+/** ENCLU[EACCEPT] (SDM Vol. 3D 38.x EACCEPT), in the pseudocode's order. */
 function doEaccept(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<EnclaveOp, { op: 'eaccept' }>): LeafResult {
-  const rbx = loadSecinfo(st, lp, mm, op.flags, op.secinfoAddr, true);
-  if (!(rbx instanceof Uint8Array)) return { fault: rbx };
+  const si: SecinfoOperandRef = { addr: op.secinfoAddr, flags: op.flags };
+  const a = secinfoAligned(si);
+  if (a) return { fault: a, access: 'r' };
+  if (si.addr !== undefined && !inElrange(lp, si.addr)) return leafGp(`SECINFO address ${hex(si.addr)} is outside ELRANGE`);
+  const r0 = secinfoResolve(mm, si);
+  if (r0) return { fault: r0, access: 'r' };
+  const rbx = secinfoRead(st, lp, si);
+  if (!(rbx instanceof Uint8Array)) return { fault: rbx, access: 'r' };
   const rsv = secinfoReservedReason(rbx);
-  if (rsv) return { fault: gp(rsv) };
+  if (rsv) return leafGp(rsv);
   const rcx = op.addr;
-  if ((rcx & 0xfffn) !== 0n) return { fault: gp(`EACCEPT target ${hex(rcx)} is not page aligned`) };
-  if (!inElrange(lp, rcx)) return { fault: gp(`EACCEPT target ${hex(rcx)} is outside ELRANGE`) };
+  if ((rcx & 0xfffn) !== 0n) return leafGp(`EACCEPT target ${hex(rcx)} is not page aligned`);
+  if (!inElrange(lp, rcx)) return leafGp(`EACCEPT target ${hex(rcx)} is outside ELRANGE`);
   const t = operandPage(mm, rcx, 'r');
-  if ('fault' in t) return t;
-  const si = secinfoBits(secinfoFlagsOf(rbx));
+  if ('fault' in t) return { fault: t.fault, access: 'r' };
+  const b = secinfoBits(secinfoFlagsOf(rbx));
   // Legal PT/PENDING/MODIFIED/PR combinations (no CET): REG with (PR or PENDING) and not MODIFIED,
   // or TCS/TRIM with MODIFIED and neither PENDING nor PR.
-  const regOk = si.pt === SgxPageType.REG && (si.pr || si.pending) && !si.modified;
-  const modOk = (si.pt === SgxPageType.TCS || si.pt === SgxPageType.TRIM) && !si.pr && !si.pending && si.modified;
-  if (!regOk && !modOk) return { fault: gp('SECINFO does not request a legal PT/PENDING/MODIFIED/PR combination') };
+  const regOk = b.pt === SgxPageType.REG && (b.pr || b.pending) && !b.modified;
+  const modOk = (b.pt === SgxPageType.TCS || b.pt === SgxPageType.TRIM) && !b.pr && !b.pending && b.modified;
+  if (!regOk && !modOk) return leafGp('SECINFO does not request a legal PT/PENDING/MODIFIED/PR combination');
   const e = st.store.entry(t.page);
   if (e === undefined || e.blocked || (e.pt !== SgxPageType.REG && e.pt !== SgxPageType.TCS && e.pt !== SgxPageType.TRIM) || e.secs !== lp.secs) {
-    return { fault: epcmFault(rcx, 'r', 'the target is not a valid, unblocked REG/TCS/TRIM page of this enclave') };
+    return { fault: epcmFault(rcx, 'r', 'the target is not a valid, unblocked REG/TCS/TRIM page of this enclave'), access: 'r' };
   }
-  if (e.linaddr !== rcx || e.pending !== si.pending || e.modified !== si.modified || e.r !== si.r || e.w !== si.w || e.x !== si.x || e.pt !== si.pt) {
+  if (e.linaddr !== rcx || e.pending !== b.pending || e.modified !== b.modified || e.r !== b.r || e.w !== b.w || e.x !== b.x || e.pt !== b.pt) {
     return { code: SgxError.PAGE_ATTRIBUTES_MISMATCH };
   }
   if (e.pr || e.modified) {
     const owner = st.store.secs(lp.secs)!;
     if (owner.epoch <= e.modEpoch || owner.trackingRefs.length > 0) return { code: SgxError.NOT_TRACKED };
   }
-  if (si.pt === SgxPageType.TCS) {
-    const b = st.store.contents(t.page);
-    if (!isZero(b.subarray(TCS_OFF.reserved))) return { fault: gp('the new TCS has reserved bytes set') };
-    const tcs = readTcs(b);
-    const aepField = new DataView(b.buffer, b.byteOffset, PAGE_SIZE).getBigUint64(TCS_OFF.exitAddr, true);
-    if ((tcs.flags & 1n) !== 0n || tcs.cssa >= tcs.nssa || aepField !== 0n || tcs.state !== 0n) return { fault: gp('the new TCS is not initialised correctly (DBGOPTIN, CSSA < NSSA, AEP, STATE)') };
+  if (b.pt === SgxPageType.TCS) {
+    const pg = st.store.contents(t.page);
+    if (!isZero(pg.subarray(TCS_OFF.reserved))) return leafGp('the new TCS has reserved bytes set');
+    const tcs = readTcs(pg);
+    const aepField = new DataView(pg.buffer, pg.byteOffset, PAGE_SIZE).getBigUint64(TCS_OFF.exitAddr, true);
+    if ((tcs.flags & 1n) !== 0n || tcs.cssa >= tcs.nssa || aepField !== 0n || tcs.state !== 0n) return leafGp('the new TCS is not initialised correctly (DBGOPTIN, CSSA < NSSA, AEP, STATE)');
   }
   st.store.setEntry(t.page, { ...e, pending: false, modified: false, pr: false });
   return { code: SgxError.SUCCESS };
 }
 
-/** ENCLU[EACCEPTCOPY] (SDM Vol. 3D 38.x EACCEPTCOPY; the pseudocode's RCX/RDX typos in two conditions read as intended). */
+/**
+ * ENCLU[EACCEPTCOPY] (SDM Vol. 3D 38.x EACCEPTCOPY), in the pseudocode's order; two conditions
+ * where the printed pseudocode names RCX for RDX (source R) and RDX for RCX (destination BLOCKED)
+ * are read as intended.
+ */
 function doEacceptcopy(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<EnclaveOp, { op: 'eacceptcopy' }>): LeafResult {
   const rcx = op.addr;
   const rdx = op.src;
-  if ((rcx & 0xfffn) !== 0n || (rdx & 0xfffn) !== 0n) return { fault: gp('EACCEPTCOPY pages are not page aligned') };
-  if (!inElrange(lp, rcx) || !inElrange(lp, rdx) || (op.secinfoAddr !== undefined && !inElrange(lp, op.secinfoAddr))) return { fault: gp('an EACCEPTCOPY operand is outside ELRANGE') };
-  const rbx = loadSecinfo(st, lp, mm, op.flags, op.secinfoAddr, false);
-  if (!(rbx instanceof Uint8Array)) return { fault: rbx };
+  const si: SecinfoOperandRef = { addr: op.secinfoAddr, flags: op.flags };
+  const a = secinfoAligned(si);
+  if (a) return { fault: a, access: 'r' };
+  if ((rcx & 0xfffn) !== 0n || (rdx & 0xfffn) !== 0n) return leafGp('EACCEPTCOPY pages are not page aligned');
+  if (!inElrange(lp, rcx) || !inElrange(lp, rdx) || (si.addr !== undefined && !inElrange(lp, si.addr))) return leafGp('an EACCEPTCOPY operand is outside ELRANGE');
+  const r0 = secinfoResolve(mm, si);
+  if (r0) return { fault: r0, access: 'r' };
   const dst = operandPage(mm, rcx, 'w');
-  if ('fault' in dst) return dst;
+  if ('fault' in dst) return { fault: dst.fault, access: 'w' };
   const src = operandPage(mm, rdx, 'r');
-  if ('fault' in src) return src;
-  const si = secinfoBits(secinfoFlagsOf(rbx));
+  if ('fault' in src) return { fault: src.fault, access: 'r' };
+  const rbx = secinfoRead(st, lp, si);
+  if (!(rbx instanceof Uint8Array)) return { fault: rbx, access: 'r' };
+  const b = secinfoBits(secinfoFlagsOf(rbx));
   const rsv = secinfoReservedReason(rbx);
-  if (rsv || (!si.r && si.w) || si.pt !== SgxPageType.REG) return { fault: gp(rsv ?? 'SECINFO must be PT_REG without W-only permissions') };
-  const se = st.store.entry(src.page);
-  const why = epcmDenies(lp, se, rdx, 'r');
-  if (why) return { fault: epcmFault(rdx, 'r', `EACCEPTCOPY source: ${why}`) };
+  if (rsv || (!b.r && b.w) || b.pt !== SgxPageType.REG) return leafGp(rsv ?? 'SECINFO must be PT_REG without W-only permissions');
+  const why = epcmDenies(lp, st.store.entry(src.page), rdx, 'r');
+  if (why) return { fault: epcmFault(rdx, 'r', `EACCEPTCOPY source: ${why}`), access: 'r' };
   const de = st.store.entry(dst.page);
   if (de === undefined || !de.pending || de.modified || de.blocked || de.pt !== SgxPageType.REG || de.secs !== lp.secs) return { code: SgxError.PAGE_ATTRIBUTES_MISMATCH };
   if (!de.r || !de.w || de.x || de.linaddr !== rcx) return { code: SgxError.PAGE_ATTRIBUTES_MISMATCH };
   const copy = Uint8Array.from(st.store.contents(src.page));
   st.store.setContents(dst.page, isZero(copy) ? null : copy);
-  st.store.setEntry(dst.page, { ...de, r: si.r, w: si.w, x: si.x, pending: false });
+  st.store.setEntry(dst.page, { ...de, r: b.r, w: b.w, x: b.x, pending: false });
   return { code: SgxError.SUCCESS };
 }
 
 /** ENCLU[EMODPE] (SDM Vol. 3D 38.x EMODPE): OR SECINFO.R/W/X into a PT_REG page's EPCM permissions. */
 function doEmodpe(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<EnclaveOp, { op: 'emodpe' }>): LeafResult {
   const rcx = op.addr;
-  if ((rcx & 0xfffn) !== 0n) return { fault: gp(`EMODPE target ${hex(rcx)} is not page aligned`) };
-  if (!inElrange(lp, rcx) || (op.secinfoAddr !== undefined && !inElrange(lp, op.secinfoAddr))) return { fault: gp('an EMODPE operand is outside ELRANGE') };
-  const rbx = loadSecinfo(st, lp, mm, op.flags, op.secinfoAddr, false);
-  if (!(rbx instanceof Uint8Array)) return { fault: rbx };
+  const si: SecinfoOperandRef = { addr: op.secinfoAddr, flags: op.flags };
+  const a = secinfoAligned(si);
+  if (a) return { fault: a, access: 'r' };
+  if ((rcx & 0xfffn) !== 0n) return leafGp(`EMODPE target ${hex(rcx)} is not page aligned`);
+  if (!inElrange(lp, rcx) || (si.addr !== undefined && !inElrange(lp, si.addr))) return leafGp('an EMODPE operand is outside ELRANGE');
+  const r0 = secinfoResolve(mm, si);
+  if (r0) return { fault: r0, access: 'r' };
   const t = operandPage(mm, rcx, 'r');
-  if ('fault' in t) return t;
+  if ('fault' in t) return { fault: t.fault, access: 'r' };
+  const rbx = secinfoRead(st, lp, si);
+  if (!(rbx instanceof Uint8Array)) return { fault: rbx, access: 'r' };
   const rsv = secinfoReservedReason(rbx);
-  if (rsv) return { fault: gp(rsv) };
+  if (rsv) return leafGp(rsv);
   const e = st.store.entry(t.page);
   if (e === undefined || e.pending || e.modified || e.blocked || e.pt !== SgxPageType.REG || e.secs !== lp.secs || e.linaddr !== rcx) {
-    return { fault: epcmFault(rcx, 'r', 'EMODPE target is not a valid, settled PT_REG page of this enclave') };
+    return { fault: epcmFault(rcx, 'r', 'EMODPE target is not a valid, settled PT_REG page of this enclave'), access: 'r' };
   }
-  const si = secinfoBits(secinfoFlagsOf(rbx));
-  if (!e.r && !si.r && si.w) return { fault: gp('EMODPE would give W without R') };
-  st.store.setEntry(t.page, { ...e, r: e.r || si.r, w: e.w || si.w, x: e.x || si.x });
+  const b = secinfoBits(secinfoFlagsOf(rbx));
+  if (!e.r && !b.r && b.w) return leafGp('EMODPE would give W without R');
+  st.store.setEntry(t.page, { ...e, r: e.r || b.r, w: e.w || b.w, x: e.x || b.x });
   return { code: SgxError.SUCCESS };
 }
 
@@ -552,7 +592,7 @@ export function step(st: SgxState, lpId: number, mm: AddressSpace): StepOutcome 
     case 'emodpe': {
       if (!st.config.sgx2) return fail(ud(`${op.op.toUpperCase()} is an SGX2 leaf`), 'r');
       const r = op.op === 'eaccept' ? doEaccept(st, lp, mm, op) : op.op === 'eacceptcopy' ? doEacceptcopy(st, lp, mm, op) : doEmodpe(st, lp, mm, op);
-      if ('fault' in r) return fail(r.fault, op.op === 'eacceptcopy' && r.fault.address === op.addr ? 'w' : 'r');
+      if ('fault' in r) return fail(r.fault, r.access);
       advance(st, st.lps.get(lpId)!, op.op === 'emodpe' ? undefined : r.code);
       return { kind: 'continue' };
     }

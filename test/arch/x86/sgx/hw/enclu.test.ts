@@ -334,6 +334,14 @@ describe('EENTER / ERESUME / EEXIT / AEX', () => {
     const r = run(b, L.tcs1, [{ op: 'write', addr: si, data: secinfoBytes(R | PT_REG | PR) }, { op: 'eaccept', addr: data2(b), flags: 0n, secinfoAddr: si }]);
     expectEexitClean(r);
     expect(r.results[1]).toBe(SgxError.SUCCESS);
+    // RBX is resolved before RCX (SDM EMODPE/EACCEPTCOPY order): both unmapped → the fault names the SECINFO.
+    const gone1 = b.base + 0x18000n;
+    const gone2 = b.base + 0x19000n;
+    expectException(run(b, L.tcs2, [{ op: 'emodpe', addr: gone2, flags: 0n, secinfoAddr: gone1 }]), EncluLeaf.ERESUME, 14, 0x4, gone1);
+    // A SECINFO on a page the EPCM does not let the enclave read (TRIM) is an SGX #PF on RBX.
+    const b2 = initSelftestEnclave();
+    modifyType(b2, b2.pages.get(L.heap)!, PT_TRIM);
+    expectException(run(b2, L.tcs1, [{ op: 'eaccept', addr: b2.base + L.data2, flags: 0n, secinfoAddr: b2.base + L.heap }]), EncluLeaf.ERESUME, 14, 0x8005, b2.base + L.heap);
     // A SECINFO on an unaligned address is #GP.
     restrict(b, L.data1, R);
     expectException(run(b, L.tcs1, [{ op: 'eaccept', addr: b.base + L.data1, flags: 0n, secinfoAddr: data2(b) + 8n }]), EncluLeaf.ERESUME, X86_TRAP_GP, 0, 0n);
