@@ -286,4 +286,13 @@ function isBuilt(c: SgxCpuConfig | SgxCpuOptions): c is SgxCpuConfig {
   return Object.isFrozen(c) && 'epcSections' in c && 'lePubKeyHash' in c && 'keySeed' in c;
 }
 
+// One import for driver and kernel models: the types and helpers SgxHardware's methods take and return.
 export { EncluLeaf };
+export { sgxCpuConfig, DEFAULT_SGX_CPU, INTEL_LE_PUBKEY_HASH, MSR_IA32_SGXLEPUBKEYHASH0, type SgxCpuConfig, type SgxCpuOptions, type CpuidRegs } from './cpu.js';
+export type { EpcPageId, EpcmEntry } from './epc.js';
+export { secsBytes, EINITTOKEN_OFF, type PageInfo } from './encls.js';
+export type { Access, AddressSpace, Translation, FaultHandler, PageFaultInfo, SgxEnclaveRun, RunRequest, StepOutcome, EntryFault } from './enclu.js';
+export { enclsReturnValue, describeOutcome, SGX_ENCLS_FAULT_FLAG, type EnclsResult, type SgxFault } from './outcome.js';
+export { selftestOps, initTcsPageBytes, type EnclaveOp, type EnclaveProgram, type OpResult, type ThreadContext } from './program.js';
+export { PCMD_OFF, type VaSlot, type EwbOutput, type EvictedPage, type EldPageInfo } from './reclaim.js';
+export { secinfoBytes, type SecinfoOperand } from './secinfo.js';
