@@ -168,7 +168,18 @@ export interface ExpectStep {
   readonly pos?: Pos;
 }
 
-export type Step = ActionStep | ExpectStep;
+/** `[@task] name = expr` where expr is not a bare call: binds a computed value
+ * (`base = area + 32K - 1 & ~(32K - 1)`). A query's value is bound with parentheses:
+ * `m = (maps(base))` (the loader also accepts `m = maps(base)` for a query). */
+export interface LetStep {
+  readonly kind: 'let';
+  readonly task?: string;
+  readonly name: string;
+  readonly value: Expr;
+  readonly pos?: Pos;
+}
+
+export type Step = ActionStep | ExpectStep | LetStep;
 
 /** Words with a fixed meaning in step syntax; they cannot be bound as names or used as tasks. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set(['expect', 'NULL']);

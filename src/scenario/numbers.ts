@@ -1,7 +1,7 @@
 // Integer literals shared by step strings and `setup` (docs/scenario-format.md "Numbers"). C
 // spellings plus a few conveniences:
 //   decimal 4096 · hex 0x1000 · octal 0755 (C) or 0o755 · binary 0b101 · size 4K / 2M / 1G / 1T
-//   (binary multiples, decimal mantissa) · `_` between digits (0x7fff_f000).
+//   (binary multiples, decimal mantissa; 4KiB is accepted too) · `_` between digits (0x7fff_f000).
 // Values are unsigned 64-bit, as a register holds them; larger literals are an error.
 
 export type Radix = 2 | 8 | 10 | 16;
@@ -24,7 +24,8 @@ const RADIX_NAME: Record<Radix, string> = { 2: 'binary', 8: 'octal', 10: 'decima
 
 /** Parse one whole literal (no sign, no surrounding space). */
 export function parseIntLiteral(text: string): IntParse {
-  const bad = (why: string): IntParse => ({ ok: false, message: `bad number '${text}': ${why}` });
+  const shown = text;
+  const bad = (why: string): IntParse => ({ ok: false, message: `bad number '${shown}': ${why}` });
   if (text.length === 0 || !/^[0-9]/.test(text)) return bad('a number starts with a digit');
   let radix: Radix = 10;
   let body = text;
@@ -39,6 +40,7 @@ export function parseIntLiteral(text: string): IntParse {
     radix = 2;
     body = text.slice(2);
   } else {
+    if (/[KMGT]iB$/.test(text)) text = text.slice(0, -2);
     const last = text[text.length - 1];
     if (/[KMGTkmgt]/.test(last)) {
       suffix = last.toUpperCase() as SizeSuffix;

@@ -126,6 +126,11 @@ function printAssertion(a: Assertion): string {
 export function printStep(s: Step): string {
   const prefix = s.task !== undefined ? `@${checkIdent(s.task, 'task')} ` : '';
   if (s.kind === 'expect') return prefix + printAssertion(s.assertion);
+  if (s.kind === 'let') {
+    // A bare call would read as an action step: parenthesise it.
+    const v = printExpr(s.value);
+    return `${prefix}${checkIdent(s.name, 'name')} = ${s.value.kind === 'call' ? `(${v})` : v}`;
+  }
   const bind = s.bind !== undefined ? `${checkIdent(s.bind, 'name')} = ` : '';
   return prefix + bind + printExpr(s.call) + (s.outcome ? printOutcome(s.outcome) : '');
 }

@@ -323,6 +323,13 @@ class Parser {
       }
     }
     const callTok = this.peek();
+    if (bind !== undefined && !(callTok.t === 'ident' && this.isCallAhead(callTok))) {
+      // name = expression (not a bare call): a computed binding
+      if (callTok.t === 'eof') throw new Fail(callTok.start, `expected a call or an expression after '${bind} ='`);
+      const value = this.parseExpr();
+      this.atEnd('after the expression (a computed binding has no expected result)');
+      return { kind: 'let', ...(task !== undefined ? { task } : {}), name: bind, value, pos: stepPos };
+    }
     if (callTok.t !== 'ident') throw new Fail(callTok.start, `expected a call such as open(...) or 'expect', found ${this.describe(callTok)}`);
     this.next();
     const open = this.peek();
@@ -331,6 +338,13 @@ class Parser {
       throw new Fail(open.start, `expected '(' after '${callTok.v}' (a step is a call such as ${callTok.v}(...)), found ${this.describe(open)}`);
     }
     const call = this.finishCall(callTok.v, callTok.start);
+    if (bind !== undefined && this.continuesExpression()) {
+      // `x = f(a) + 1` or `x = vma(a).start`: the call is part of a computed binding
+      this.rewind(callTok.start);
+      const value = this.parseExpr();
+      this.atEnd('after the expression (a computed binding has no expected result)');
+      return { kind: 'let', ...(task !== undefined ? { task } : {}), name: bind, value, pos: stepPos };
+    }
     const outcome = this.parseOutcome();
     this.atEnd('after the step (one step per string)');
     return {
@@ -599,9 +613,9 @@ class Parser {
       }
       if (t.t === 'eof') throw new Fail(t.start, `unclosed '(' of ${callee}(...): expected ')'`);
       let name: string | undefined;
-      if (t.t === 'ident' && this.src[this.afterSpaces(t.end)] === ':') {
+      if (t.t === 'ident' && this.isNamedSeparator(t.end)) {
         this.next();
-        this.next(); // ':'
+        this.next(); // ':' or '='
         if (args.some((a) => a.name === t.v)) throw new Fail(t.start, `argument '${t.v}' given twice`);
         name = t.v;
         sawNamed = true;
@@ -630,7 +644,7 @@ class Parser {
       if (fields.some((f) => f.key === t.v)) throw new Fail(t.start, `field '${t.v}' given twice`);
       checkKey?.(t.v, t.start);
       const colon = this.next();
-      if (!this.isP(colon, ':')) {
+      if (!this.isP(colon, ':') && !this.isP(colon, '=')) {
         throw new Fail(colon.start, `expected ':' after the field name '${t.v}' (struct fields are written {name: value}), found ${this.describe(colon)}`);
       }
       const value = this.parseExpr();
@@ -642,6 +656,24 @@ class Parser {
     }
     this.leave();
     return { kind: 'struct', fields, pos: this.pos(start) };
+  }
+
+  /** Is `t` (an identifier) followed by '(' — the start of a call? */
+  private isCallAhead(t: Tok): boolean {
+    return this.src[this.afterSpaces(t.end)] === '(';
+  }
+
+  /** After a call: does an operator, '.', or '[' continue it into a larger expression? */
+  private continuesExpression(): boolean {
+    const t = this.peek();
+    if (t.t !== 'punct') return false;
+    return ['.', '[', '|', '^', '&', '<<', '>>', '+', '-', '*', '/', '%'].includes(t.v);
+  }
+
+  /** After a name: ':' (or strace's '=', but not '==') makes it a named argument. */
+  private isNamedSeparator(end: number): boolean {
+    const j = this.afterSpaces(end);
+    return this.src[j] === ':' || (this.src[j] === '=' && this.src[j + 1] !== '=');
   }
 
   private afterSpaces(j: number): number {

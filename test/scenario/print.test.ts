@@ -80,6 +80,7 @@ const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 const clean = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ task: opt(bindName), name: bindName, value: expr }).map((r) => clean({ kind: 'let' as const, ...r })),
   fc.record({ task: opt(bindName), bind: opt(bindName), call: callExpr, outcome: opt(outcome) }).map((r) => clean({ kind: 'action' as const, ...r })),
   fc
     .record({ task: opt(bindName), left: expr, op: fc.constantFrom<CompareOp>('==', '!=', '<', '<=', '>', '>='), right: expr })
@@ -136,5 +137,8 @@ describe('printer round trip', () => {
     expect(canon('expect avc denied {execmem} for comm="loader" path="/a b"')).toBe('expect avc denied { execmem } comm=loader path="/a b"');
     expect(canon('f() = (-1)')).toBe('f() = (-1)');
     expect(canon('expect (avc) == 1')).toBe('expect (avc) == 1');
+    expect(canon('base = area+32K-1 & ~(32K-1)')).toBe('base = area + 32K - 1 & ~(32K - 1)');
+    expect(canon('m = (maps(base))')).toBe('m = (maps(base))');
+    expect(canon('s = vma(base).start')).toBe('s = vma(base).start');
   });
 });

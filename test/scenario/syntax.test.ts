@@ -85,6 +85,22 @@ describe('steps', () => {
     });
   });
 
+  it('computed bindings (let steps)', () => {
+    expect(step('base = area + 32K - 1 & ~(32K - 1)')).toMatchObject({ kind: 'let', name: 'base', value: { kind: 'binary', op: '&' } });
+    expect(step('s = vma(base).start')).toMatchObject({ kind: 'let', name: 's', value: { kind: 'member', field: 'start' } });
+    expect(step('n = f(a) + 1')).toMatchObject({ kind: 'let', value: { kind: 'binary', op: '+', left: { kind: 'call', callee: 'f' } } });
+    expect(step('m = (maps(base))')).toMatchObject({ kind: 'let', value: { kind: 'call', callee: 'maps' } });
+    expect(step('x = 3')).toEqual({ kind: 'let', name: 'x', value: int(3n) });
+    // a bare call is an action, also with an outcome
+    expect(step('x = f(a) = -1 EFAULT')).toMatchObject({ kind: 'action', bind: 'x', outcome: { kind: 'errno', name: 'EFAULT' } });
+    expect(err('x = 3 = 4').message).toMatch(/a computed binding has no expected result/);
+  });
+
+  it('strace spelling of struct fields and named arguments', () => {
+    expect(step('ioctl(fd, X, {src=a, offset=0x1000})')).toEqual(step('ioctl(fd, X, {src: a, offset: 0x1000})'));
+    expect(step('load("m.yaml", loader=gramine)')).toEqual(step('load("m.yaml", loader: gramine)'));
+  });
+
   it('task prefix', () => {
     expect(step('@builder fd = open("/dev/sgx_enclave", O_RDWR)')).toMatchObject({ task: 'builder', bind: 'fd' });
     expect(step('@builder expect maps(base) == "r--s"')).toMatchObject({ kind: 'expect', task: 'builder' });
