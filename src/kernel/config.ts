@@ -40,6 +40,12 @@ export interface KernelFeatures {
    */
   mergeAnonVmaIntoUnfaulted: boolean;
   /**
+   * Merging a new mapping with both neighbours when their anon_vmas differ: 6.1's mmap_region()
+   * checks next first and then prev against next's anon_vma, so it merges with next; 6.12+'s
+   * vma_merge_new_range() merges with prev.
+   */
+  mergeNewRangePrefersPrev: boolean;
+  /**
    * mmap_region(): 6.1 unmaps what a MAP_FIXED mapping replaces before calling the driver's
    * ->mmap(); if that fails, the old mappings are gone. 6.12+ (vms_abort_munmap_vmas) restores them.
    */
@@ -48,8 +54,12 @@ export interface KernelFeatures {
   memfdExecFlags: boolean;
   /** anon_inodefs sets SB_I_NOEXEC (6.16+: "anon_inode: raise SB_I_NODEV and SB_I_NOEXEC"). */
   anonInodeNoexec: boolean;
-  /** do_mmap(): MAP_SHARED_VALIDATE is accepted for anonymous mappings (6.?+; see docs). */
-  anonSharedValidate: boolean;
+  /**
+   * mprotect_fixup(): making an anonymous VMA that has no anon_vma non-writable drops VM_ACCOUNT
+   * ("mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()", 6.5); 6.1 keeps it, so
+   * such a VMA no longer merges with never-writable neighbours.
+   */
+  mprotectUnaccountUnfaulted: boolean;
   /** MAP_DROPPABLE exists (6.11+). */
   mapDroppable: boolean;
 }
@@ -81,10 +91,11 @@ export function versionAtLeast(v: KernelVersion, major: number, minor: number): 
 export function featuresFor(v: KernelVersion): KernelFeatures {
   return {
     mergeAnonVmaIntoUnfaulted: versionAtLeast(v, 6, 12),
+    mergeNewRangePrefersPrev: versionAtLeast(v, 6, 12),
     mmapFixedRestoresOnError: versionAtLeast(v, 6, 12),
     memfdExecFlags: versionAtLeast(v, 6, 3),
     anonInodeNoexec: versionAtLeast(v, 6, 16),
-    anonSharedValidate: versionAtLeast(v, 6, 12),
+    mprotectUnaccountUnfaulted: versionAtLeast(v, 6, 5),
     mapDroppable: versionAtLeast(v, 6, 11),
   };
 }

@@ -8,6 +8,7 @@ import { PTE_PRESENT, PTE_WRITE } from './mm.js';
 import { type Vma, type FaultAccess, vmaIsAccessible, withFields } from './vma.js';
 import { type Page, ZERO_PAGE, readPage, writePage } from './page.js';
 import { inodePage, setInodePage } from '../fs/pagecache.js';
+import { anonVmaPrepare } from './vma_ops.js';
 import { VM_READ, VM_WRITE, VM_EXEC, VM_GROWSDOWN, VM_SHARED } from '../abi/vm_flags.js';
 import {
   X86_PF_PROT, X86_PF_WRITE, X86_PF_USER, X86_PF_INSTR, X86_PF_PK,
@@ -43,8 +44,10 @@ function expandDownwards(k: Kernel, mm: Mm, vma: Vma, address: number): Vma | nu
   if (grow > vma.pgoff) return null;
   // acct_stack_growth(): RLIMIT_STACK
   if (vma.end - address > k.config.rlimitStack) return null;
-  const grown = withFields(vma, { start: address, pgoff: vma.pgoff - grow, anonVma: vma.anonVma ?? k.newAnonVma() });
-  mm.vmas.replace(vma, grown);
+  // "We must make sure the anon_vma is allocated."
+  const prepared = anonVmaPrepare(k, mm, vma);
+  const grown = withFields(prepared, { start: address, pgoff: prepared.pgoff - grow });
+  mm.vmas.replace(prepared, grown);
   return grown;
 }
 
@@ -69,6 +72,34 @@ function filePgoff(k: Kernel, v: Vma, addr: number): { pgoff: number; inode: num
   const pgoff = v.pgoff + (addr - v.start) / PAGE_SIZE;
   const size = k.inode(f.inode).size;
   return { pgoff, inode: f.inode, beyondEof: pgoff >= Math.ceil(size / PAGE_SIZE) };
+}
+
+/** fault_around_bytes default (mm/memory.c): 64 KiB. */
+const FAULT_AROUND_PAGES = 16;
+const PTRS_PER_PTE = 512;
+
+/**
+ * do_fault_around() + filemap_map_pages() (mm/memory.c, mm/filemap.c): a read fault on a file
+ * mapping also maps the neighbouring pages of the same 64 KiB-aligned window (within the VMA and
+ * the page table) that are in the page cache and inside EOF. Only PTE presence changes.
+ */
+function faultAround(k: Kernel, pid: number, vma: Vma, page: number, pgoff: number, inodeId: number): void {
+  const inode = k.inode(inodeId);
+  if (!inode.pages) return;
+  const mask = FAULT_AROUND_PAGES * PAGE_SIZE;
+  const address = Math.max(page - (page % mask), vma.start);
+  const off = ((page - address) / PAGE_SIZE) % PTRS_PER_PTE;
+  const startPgoff = pgoff - off;
+  let endPgoff = startPgoff - ((address / PAGE_SIZE) % PTRS_PER_PTE) + PTRS_PER_PTE - 1;
+  endPgoff = Math.min(endPgoff, vma.pgoff + (vma.end - vma.start) / PAGE_SIZE - 1, startPgoff + FAULT_AROUND_PAGES - 1);
+  const maxIdx = Math.ceil(inode.size / PAGE_SIZE);
+  const mm = k.mmMut(pid);
+  for (let idx = startPgoff; idx <= endPgoff && idx < maxIdx; idx++) {
+    if (!inode.pages.has(idx)) continue;
+    const v = vma.start + (idx - vma.pgoff) * PAGE_SIZE;
+    const vp = v / PAGE_SIZE;
+    if (!mm.ptes.has(vp)) mm.ptes.set(vp, PTE_PRESENT);
+  }
 }
 
 /**
@@ -127,6 +158,11 @@ function accessPage(
     const fp = filePgoff(k, vma, page);
     const priv = kind === 'private-file' ? k.mm(pid).anon.get(vpn) : undefined;
     if (!priv && fp.beyondEof) return { signal: 'SIGBUS', code: BUS_ADRERR, addr, errorCode };
+    if (!present && access !== 'write' && !priv) {
+      // do_read_fault(): the page enters the page cache, then do_fault_around() maps its neighbours.
+      if (!k.inode(fp.inode).pages?.has(fp.pgoff)) setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
+      faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
+    }
     if (access === 'read') out = readPage(priv ?? inodePage(k, fp.inode, fp.pgoff), off, len);
     else if (access === 'write') {
       if (kind === 'shared') {
@@ -135,8 +171,8 @@ function accessPage(
         // do_wp_page()/do_cow_fault(): copy the file page into a private anonymous page.
         mm = k.mmMut(pid);
         const src: Page = priv ?? inodePage(k, fp.inode, fp.pgoff);
+        anonVmaPrepare(k, mm, mm.vmas.at(addr)!);
         mm.anon.set(vpn, writePage(src, off, data!, pid));
-        if (vma.anonVma === null) mm.vmas.replace(vma, withFields(vma, { anonVma: k.newAnonVma() }));
       }
     }
   } else {
@@ -145,9 +181,8 @@ function accessPage(
     else if (access === 'write') {
       // do_anonymous_page() (anon_vma_prepare()) / do_wp_page()
       mm = k.mmMut(pid);
+      anonVmaPrepare(k, mm, mm.vmas.at(addr)!);
       mm.anon.set(vpn, writePage(cur ?? ZERO_PAGE, off, data!, pid));
-      const v2 = mm.vmas.at(addr)!;
-      if (v2.anonVma === null) mm.vmas.replace(v2, withFields(v2, { anonVma: k.newAnonVma() }));
     }
   }
   // The PTE is now present (writable after a write fault).

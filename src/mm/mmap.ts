@@ -23,6 +23,11 @@ import { S_APPEND, S_ISREG, S_ISBLK, S_ISSOCK, S_SWAPFILE } from '../abi/stat.js
 import { READ_IMPLIES_EXEC } from '../abi/personality.js';
 import { PAGE_SIZE, TASK_SIZE, DEFAULT_MAP_WINDOW, pageUp, pageDown } from '../abi/page.js';
 
+/** An unsigned long argument: an integer in [0, 2^64). */
+export function isUlong(x: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x < 2 ** 64;
+}
+
 /** MAX_LFS_FILESIZE on 64-bit: LLONG_MAX, as a double (2^63). */
 const MAX_LFS_FILESIZE = 2 ** 63;
 
@@ -151,7 +156,7 @@ export function doMmap(k: Kernel, pid: number, fileId: number | null, addr: numb
   if (!(flags & MAP_FIXED)) addr = roundHintToMin(k, addr);
   // "Careful about overflows.."
   len = pageUp(len);
-  if (len === 0 || len > 2 ** 64 - PAGE_SIZE) return -ENOMEM;
+  if (len === 0 || len >= 2 ** 64) return -ENOMEM; // PAGE_ALIGN() wrapped to 0
   // offset overflow?
   if (pgoff + len / PAGE_SIZE >= 2 ** 64) return -EOVERFLOW;
   // Too many mappings?
@@ -203,8 +208,8 @@ export function doMmap(k: Kernel, pid: number, fileId: number | null, addr: numb
     flags = f;
   } else {
     const type = flags & MAP_TYPE;
-    if (type === MAP_SHARED || (type === MAP_SHARED_VALIDATE && k.config.features.anonSharedValidate)) {
-      if (type === MAP_SHARED_VALIDATE && flags & ~LEGACY_MAP_MASK) return -EOPNOTSUPP;
+    // Anonymous MAP_SHARED_VALIDATE is EINVAL (confirmed on 6.18 by the differential test).
+    if (type === MAP_SHARED) {
       if (vmFlags & VM_GROWSDOWN) return -EINVAL;
       pgoff = 0; // "Ignore pgoff."
       vmFlags |= VM_SHARED | VM_MAYSHARE;
@@ -245,15 +250,34 @@ export function mmapRegion(k: Kernel, pid: number, fileId: number | null, addr: 
     let mergeEnd = end;
     let vmPgoff = pgoff;
     const spec: MergeSpec = { flags: vmFlags, anonVma: null, file: fileId, pgoff, anonName: null, pkey };
-    if (next && next.start === end && canMergeBefore(k, next, spec, pgoff + pglen)) {
-      mergeEnd = next.end;
-      vma = next;
-      vmPgoff = next.pgoff - pglen;
-    }
-    if (prev && prev.end === addr && canMergeAfter(k, prev, { ...spec, anonVma: vma ? vma.anonVma : null })) {
-      mergeStart = prev.start;
-      vma = prev;
-      vmPgoff = prev.pgoff;
+    if (k.config.features.mergeNewRangePrefersPrev) {
+      // vma_merge_new_range() (mm/vma.c, 6.12+): left and right are judged against the new range
+      // (no anon_vma); both only if prev's and next's anon_vmas are compatible, else left alone.
+      const left = !!prev && prev.end === addr && canMergeAfter(k, prev, spec);
+      const right = !!next && next.start === end && canMergeBefore(k, next, spec, pgoff + pglen) &&
+        (!left || prev!.anonVma === null || next.anonVma === null || prev!.anonVma === next.anonVma);
+      if (right) {
+        mergeEnd = next!.end;
+        vma = next;
+        vmPgoff = next!.pgoff - pglen;
+      }
+      if (left) {
+        mergeStart = prev!.start;
+        vma = prev;
+        vmPgoff = prev!.pgoff;
+      }
+    } else {
+      // 6.1: "Check next" first, then "Check prev" against next's anon_vma.
+      if (next && next.start === end && canMergeBefore(k, next, spec, pgoff + pglen)) {
+        mergeEnd = next.end;
+        vma = next;
+        vmPgoff = next.pgoff - pglen;
+      }
+      if (prev && prev.end === addr && canMergeAfter(k, prev, { ...spec, anonVma: vma ? vma.anonVma : null })) {
+        mergeStart = prev.start;
+        vma = prev;
+        vmPgoff = prev.pgoff;
+      }
     }
     if (vma) {
       // vma_expand(): vma grows to [mergeStart, mergeEnd); next is removed when prev absorbs it.
@@ -420,7 +444,8 @@ export function sysMunmap(k: Kernel, pid: number, addr: number, len: number): nu
 export function sysMmap(k: Kernel, pid: number, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
   prot = prot >>> 0;
   flags = flags >>> 0;
-  if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(len) || len < 0) return -EINVAL;
+  // Arguments are unsigned longs: any integer in [0, 2^64) (precision beyond 2^53 is what a double keeps).
+  if (!isUlong(addr) || !isUlong(len)) return -EINVAL;
   if (!Number.isSafeInteger(off) || off < 0) return -EINVAL;
   if (off % PAGE_SIZE) return -EINVAL; // "if (off & ~PAGE_MASK) return -EINVAL;"
   const pgoff = off / PAGE_SIZE;

@@ -12,7 +12,7 @@ import {
 } from '../abi/vm_flags.js';
 import { READ_IMPLIES_EXEC } from '../abi/personality.js';
 import { PAGE_SIZE, pageUp } from '../abi/page.js';
-import { withFields } from './vma.js';
+import { withFields, vmaIsAnonymous } from './vma.js';
 
 const ULONG_LIMIT = 2 ** 64;
 
@@ -47,6 +47,9 @@ function mprotectFixup(k: Kernel, pid: number, vma: Vma, prev: Vma | null, start
   // "If we make a private mapping writable we increase our commit"
   if (newflags & VM_WRITE) {
     if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) newflags |= VM_ACCOUNT;
+  } else if (k.config.features.mprotectUnaccountUnfaulted && oldflags & VM_ACCOUNT && vmaIsAnonymous(vma) && vma.anonVma === null) {
+    // 6.5+: "except in the anonymous case where no anon_vma has yet to be assigned"
+    newflags &= ~VM_ACCOUNT;
   }
   // "First try to merge with previous and/or next vma."
   const pgoff = vma.pgoff + (start - vma.start) / PAGE_SIZE;

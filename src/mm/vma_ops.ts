@@ -3,7 +3,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Mm } from './mm.js';
 import { type Vma, withFields, vmaPages } from './vma.js';
-import { VM_SOFTDIRTY, VM_SPECIAL } from '../abi/vm_flags.js';
+import { VM_SOFTDIRTY, VM_SPECIAL, VM_ACCESS_FLAGS } from '../abi/vm_flags.js';
 import { ENOMEM } from '../abi/errno.js';
 import { PAGE_SIZE } from '../abi/page.js';
 
@@ -150,4 +150,34 @@ export function splitVmaUnchecked(k: Kernel, pid: number, mm: Mm, v: Vma, addr: 
 export function splitVma(k: Kernel, pid: number, mm: Mm, v: Vma, addr: number): [Vma, Vma] | number {
   if (mm.mapCount >= k.config.maxMapCount) return -ENOMEM;
   return splitVmaUnchecked(k, pid, mm, v, addr);
+}
+
+/** anon_vma_compatible() (mm/mmap.c): adjacent, same file, flags equal but for access bits, contiguous pgoff. */
+function anonVmaCompatible(a: Vma, b: Vma): boolean {
+  return (
+    a.end === b.start &&
+    a.file === b.file &&
+    ((a.flags ^ b.flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) === 0 &&
+    a.pkey === b.pkey &&
+    b.pgoff === a.pgoff + (b.start - a.start) / PAGE_SIZE
+  );
+}
+
+/**
+ * anon_vma_prepare() / find_mergeable_anon_vma() (mm/rmap.c, mm/mmap.c): the first anonymous page
+ * of a VMA reuses a compatible neighbour's anon_vma (next first, then prev) so that mprotect can
+ * merge them again later; otherwise a new anon_vma. Returns the VMA as now stored.
+ */
+export function anonVmaPrepare(k: Kernel, mm: Mm, v: Vma): Vma {
+  if (v.anonVma !== null) return v;
+  let anon: number | null = null;
+  const next = mm.vmas.nextAfter(v.start);
+  if (next && anonVmaCompatible(v, next) && next.anonVma !== null) anon = next.anonVma;
+  if (anon === null) {
+    const prev = mm.vmas.prevOf(v.start);
+    if (prev && anonVmaCompatible(prev, v) && prev.anonVma !== null) anon = prev.anonVma;
+  }
+  const res = withFields(v, { anonVma: anon ?? k.newAnonVma() });
+  mm.vmas.replace(v, res);
+  return res;
 }
