@@ -551,3 +551,52 @@ export function emodt(st: SgxState, secinfo: SecinfoOperand, epcPage: EpcPageId)
   return OK;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Debug: EDBGRD, EDBGWR (what Linux sgx_vma_access() uses for ptrace of a debug enclave)
+// ---------------------------------------------------------------------------------------------
+
+/** SGX_TCS_LIMIT: the architectural TCS fields end at byte 72 without CET (model value; SDM does not print it). */
+export const SGX_TCS_LIMIT = TCS_OFF.reserved;
+
+function debugTarget(st: SgxState, epcPage: EpcPageId, offset: number, write: boolean): { e: EpcmEntry } | EnclsResult<never> {
+  if (!Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - 8 || offset % 8 !== 0) return gp(`RCX offset ${offset} is not 8-byte aligned within the page`);
+  const f = notEpc(st, epcPage, 'RCX');
+  if (f) return f;
+  const e = st.store.entry(epcPage);
+  if (e === undefined) return epcPf(st.epcAddress(epcPage), 'EPCM(RCX).VALID = 0');
+  const okType = e.pt === SgxPageType.REG || e.pt === SgxPageType.TCS || (!write && e.pt === SgxPageType.VA);
+  if (!okType) return epcPf(st.epcAddress(epcPage), `EPCM(RCX).PT ${SgxPageType[e.pt]} cannot be ${write ? 'written' : 'read'} by ${write ? 'EDBGWR' : 'EDBGRD'}`);
+  if (e.pending || e.modified) return sgxError(SgxError.PAGE_NOT_DEBUGGABLE, 'the page is PENDING or MODIFIED');
+  if (e.pt === SgxPageType.TCS) {
+    if (write && (offset & 0xff8) !== TCS_OFF.flags) return gp('EDBGWR may only write the TCS FLAGS word');
+    if (!write && offset >= SGX_TCS_LIMIT) return gp(`TCS offset ${offset} is beyond SGX_TCS_LIMIT (${SGX_TCS_LIMIT})`);
+  }
+  if (e.pt !== SgxPageType.VA && (secsOf(st, e.secs!).attributes & SGX_ATTR_DEBUG) === 0n) return gp('the enclave is not a debug enclave (SECS.ATTRIBUTES.DEBUG = 0)');
+  return { e };
+}
+
+/**
+ * ENCLS[EDBGRD] (SDM Vol. 3D 38.x EDBGRD): read 8 bytes at `offset` of a debug enclave's REG or
+ * TCS page (EPCM R/W/X are ignored); of a VA page it reports only whether the slot is in use
+ * (all ones or 0).
+ */
+export function edbgrd(st: SgxState, epcPage: EpcPageId, offset: number): EnclsResult<bigint> {
+  if (!st.config.sgx1) return ud('ENCLS is not supported');
+  const t = debugTarget(st, epcPage, offset, false);
+  if (!('e' in t)) return t;
+  const b = st.store.contents(epcPage);
+  const v = new DataView(b.buffer, b.byteOffset, PAGE_SIZE).getBigUint64(offset, true);
+  if (t.e.pt === SgxPageType.VA) return { kind: 'ok', value: (v & ~7n) !== 0n ? 0xffff_ffff_ffff_ffffn : 0n };
+  return { kind: 'ok', value: v };
+}
+
+/** ENCLS[EDBGWR] (SDM Vol. 3D 38.x EDBGWR): write 8 bytes into a debug enclave's REG page, or a TCS's FLAGS. */
+export function edbgwr(st: SgxState, epcPage: EpcPageId, offset: number, value: bigint): EnclsResult {
+  if (!st.config.sgx1) return ud('ENCLS is not supported');
+  const t = debugTarget(st, epcPage, offset, true);
+  if (!('e' in t)) return t;
+  const b = st.store.mutableContents(epcPage);
+  new DataView(b.buffer, b.byteOffset, PAGE_SIZE).setBigUint64(offset, BigInt.asUintN(64, value), true);
+  return OK;
+}

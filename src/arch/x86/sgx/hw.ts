@@ -13,7 +13,7 @@ import type { Crypto } from '../../../platform/crypto.js';
 import { EncluLeaf, SgxPageType, TCS_OFF } from './arch.js';
 import { cpuidSgxLeaf, MSR_IA32_SGXLEPUBKEYHASH0, sgxCpuConfig, type CpuidRegs, type SgxCpuConfig, type SgxCpuOptions } from './cpu.js';
 import type { EpcPageId, EpcmEntry } from './epc.js';
-import { eadd, eaug, eextend, einit, einittokenMac, ecreate, emodpr, emodt, eremove, type PageInfo } from './encls.js';
+import { eadd, eaug, edbgrd, edbgwr, eextend, einit, einittokenMac, ecreate, emodpr, emodt, eremove, type PageInfo } from './encls.js';
 import { enter, interrupt, runEnclave, step, type AddressSpace, type EntryFault, type RunRequest, type SgxEnclaveRun, type StepOutcome } from './enclu.js';
 import { gp, OK, type EnclsResult } from './outcome.js';
 import type { EnclaveProgram, ThreadContext } from './program.js';
@@ -177,6 +177,15 @@ export class SgxHardware {
   }
   emodt(secinfo: SecinfoOperand, epcPage: EpcPageId): EnclsResult {
     return emodt(this.st, secinfo, epcPage);
+  }
+
+  /** EDBGRD: 8 bytes at `offset` (8-aligned) of a debug enclave's page. */
+  edbgrd(epcPage: EpcPageId, offset: number): EnclsResult<bigint> {
+    return edbgrd(this.st, epcPage, offset);
+  }
+  /** EDBGWR: write 8 bytes at `offset` of a debug enclave's REG page (or a TCS's FLAGS). */
+  edbgwr(epcPage: EpcPageId, offset: number, value: bigint): EnclsResult {
+    return edbgwr(this.st, epcPage, offset, value);
   }
 
   /**

@@ -181,8 +181,10 @@ export function ewb(st: SgxState, epcPage: EpcPageId, slot: VaSlot): EnclsResult
     pcmdEid = s.eid;
     image = Object.freeze({ ...s });
   }
+  // Versions are fresh non-zero multiples of 8: EDBGRD reads a slot as (value & ~7), so the low
+  // three bits carry no version information (model choice).
   const version = st.nextVersion;
-  st.nextVersion = version + 1n;
+  st.nextVersion = version + 8n;
   const flags = epcmSecinfoFlags(e);
   const ciphertext = modelKeystreamXor(st.config.keySeed, pagingNonce(version, headerEid, e.linaddr), st.store.contents(epcPage));
   const mac = pagingMac(st, macHeader(headerEid, e.linaddr, flags, version), ciphertext, image);

@@ -39,7 +39,7 @@ export class SgxState {
   pendingEvents: number;
   /** CR_NEXT_EID. */
   nextEid: bigint;
-  /** Source of EWB version numbers (TMP_VER): never 0, never reused. */
+  /** Source of EWB version numbers (TMP_VER): non-zero multiples of 8, never reused. */
   nextVersion: bigint;
   lps: Map<number, LpState>;
   /** SSA frames' saved thread contexts, keyed by ssaKey(eid, TCS linear address, frame). */
@@ -63,7 +63,7 @@ export class SgxState {
       this.msrs = config.lePubKeyHash;
       this.pendingEvents = 0;
       this.nextEid = 1n;
-      this.nextVersion = 1n;
+      this.nextVersion = 8n;
       this.lps = new Map();
       this.ssa = new BTree<string, ThreadContext>();
     }
