@@ -217,35 +217,47 @@ class Compiler {
     return false;
   }
 
-  private requiresMet(d: Decl): boolean {
-    for (const r of d.requires) {
-      switch (r.kind) {
-        case 'type':
-        case 'attribute':
-          if (!this.isDeclaredEnabled('type', r.name)) return false;
-          break;
-        case 'role':
-        case 'attribute_role':
-          if (!this.isDeclaredEnabled('role', r.name)) return false;
-          break;
-        case 'bool':
-          if (!this.isDeclaredEnabled('bool', r.name)) return false;
-          break;
-        case 'user':
-          if (!this.isDeclaredEnabled('user', r.name)) return false;
-          break;
-        case 'sensitivity':
-        case 'category':
-          if (!this.isDeclaredEnabled(r.kind, r.name)) return false;
-          break;
-        case 'class': {
-          if (!this.isDeclaredEnabled('class', r.name)) return false;
-          const perms = this.classPermNames(r.name);
-          if (!perms) return false;
-          for (const p of r.perms ?? []) if (!perms.has(p)) return false;
+  private reqCache = new Map<number, { lists: number[][]; ok: boolean }>();
+  /** Requirements resolved once: the declaring decls of each required symbol. */
+  private resolvedReqs(d: Decl): { lists: number[][]; ok: boolean } {
+    let r = this.reqCache.get(d.id);
+    if (r) return r;
+    const lists: number[][] = [];
+    let ok = true;
+    for (const q of d.requires) {
+      const kind = q.kind === 'attribute' ? 'type' : q.kind === 'attribute_role' ? 'role' : q.kind;
+      const l = this.declaredIn.get(kind + ':' + q.name);
+      if (!l) {
+        ok = false;
+        break;
+      }
+      if (q.kind === 'class') {
+        const perms = this.classPermNames(q.name);
+        if (!perms || (q.perms ?? []).some((p) => !perms.has(p))) {
+          ok = false;
           break;
         }
       }
+      lists.push(l);
+    }
+    r = { lists, ok };
+    this.reqCache.set(d.id, r);
+    return r;
+  }
+
+  private requiresMet(d: Decl): boolean {
+    const r = this.resolvedReqs(d);
+    if (!r.ok) return false;
+    const en = this.enabled;
+    for (const l of r.lists) {
+      let any = false;
+      for (let i = 0; i < l.length; i++) {
+        if (en[l[i]]) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) return false;
     }
     return true;
   }
@@ -296,14 +308,15 @@ class Compiler {
   }
 
   // ------------------------------------------------------------------ symbols
-  private enabledStmts(): Generator<[Stmt, Decl]> {
-    const decls = this.decls;
-    const en = this.enabled;
-    // statements in textual order: decls were created in textual order, so iterating decls
-    // in id order keeps each decl's order; that is the order libsepol assigns values in.
-    return (function* () {
-      for (const d of decls) if (en[d.id]) for (const s of d.stmts) yield [s, d] as [Stmt, Decl];
-    })();
+  private enabledCache: [Stmt, Decl][] | null = null;
+  private enabledStmts(): [Stmt, Decl][] {
+    // statements in textual order per decl: decls were created in textual order, and that is
+    // the order libsepol assigns values in.
+    if (this.enabledCache) return this.enabledCache;
+    const out: [Stmt, Decl][] = [];
+    for (const d of this.decls) if (this.enabled[d.id]) for (const s of d.stmts) out.push([s, d]);
+    this.enabledCache = out;
+    return out;
   }
 
   private addType(name: string, isAttr: boolean, s: Stmt): number {
