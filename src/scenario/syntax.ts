@@ -392,7 +392,7 @@ class Parser {
           this.next();
           if (!/^E[A-Z0-9_]+$/.test(e.v)) throw new Fail(e.start, `expected an errno name such as EACCES after '-1', found '${e.v}'`);
           this.skipStraceDescription();
-          return { kind: 'errno', name: e.v, pos: this.pos(save) };
+          return { kind: 'errno', name: e.v, pos: this.pos(e.start) };
         }
         if (e.t === 'eof') throw new Fail(one.end, "expected an errno name after '= -1' (as in = -1 EACCES), or '= ?' for any result");
         if (e.t === 'int' || e.t === 'str' || e.t === 'hex') throw new Fail(e.start, `expected an errno name such as EACCES after '-1', found ${this.describe(e)}`);
