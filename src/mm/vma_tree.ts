@@ -3,12 +3,13 @@
 // so that get_unmapped_area()'s search is O(log n) too (the kernel augments its tree with gap
 // sizes; we bucket gaps by size class).
 //
-// Gaps are stored as the kernel's search sees them: [vm_end_gap(prev), vm_start_gap(next)), so a
-// VM_GROWSDOWN VMA keeps its stack guard gap free. The space is [0, TASK_SIZE).
+// Gaps are the raw holes [prev->vm_end, next->vm_start); the stack guard gap of a VM_GROWSDOWN VMA
+// is applied by the searches' retry rule, as unmapped_area{_topdown}() do (6.1.y with "mm/mmap:
+// regression fix for unmapped_area{_topdown}"). The space is [0, TASK_SIZE).
 import { BTree } from '../kernel/btree.js';
 import { TASK_SIZE } from '../abi/page.js';
 import { VM_GROWSDOWN } from '../abi/vm_flags.js';
-import { type Vma, vmStartGap, vmEndGap } from './vma.js';
+import { type Vma, vmStartGap } from './vma.js';
 
 const NCLASS = 48;
 
@@ -114,11 +115,11 @@ export class VmaTree {
     if (over) throw new Error(`VmaTree.insert: ${hex(v.start)}-${hex(v.end)} overlaps ${hex(over.start)}-${hex(over.end)}`);
     const prev = this.prevOf(v.start);
     const next = this.nextAfter(v.start);
-    const s0 = prev ? vmEndGap(prev) : 0;
+    const s0 = prev ? prev.end : 0;
     this.removeGap(s0);
     this.byStart.set(v.start, v);
-    this.addGap(s0, vmStartGap(v));
-    this.addGap(vmEndGap(v), next ? vmStartGap(next) : TASK_SIZE);
+    this.addGap(s0, v.start);
+    this.addGap(v.end, next ? next.start : TASK_SIZE);
   }
 
   remove(v: Vma): void {
@@ -126,16 +127,16 @@ export class VmaTree {
     if (!cur) throw new Error(`VmaTree.remove: no VMA at ${hex(v.start)}`);
     const prev = this.prevOf(v.start);
     const next = this.nextAfter(v.start);
-    const s0 = prev ? vmEndGap(prev) : 0;
+    const s0 = prev ? prev.end : 0;
     this.removeGap(s0);
-    this.removeGap(vmEndGap(cur));
+    this.removeGap(cur.end);
     this.byStart.delete(v.start);
-    this.addGap(s0, next ? vmStartGap(next) : TASK_SIZE);
+    this.addGap(s0, next ? next.start : TASK_SIZE);
   }
 
   /** Replace `old` (by its start) with `v` (which may have different bounds but must not overlap others). */
   replace(old: Vma, v: Vma): void {
-    if (old.start === v.start && old.end === v.end && (old.flags & VM_GROWSDOWN) === (v.flags & VM_GROWSDOWN)) {
+    if (old.start === v.start && old.end === v.end) {
       this.byStart.set(v.start, v);
       return;
     }
@@ -163,16 +164,13 @@ export class VmaTree {
     return this.gaps.toArray();
   }
 
-  /**
-   * unmapped_area_topdown(): the highest address a with low <= a, a + len <= high and [a, a+len)
-   * inside a free gap; -1 if none.
-   */
-  topDown(len: number, low: number, high: number): number {
+  /** The highest a with [a, a+len) inside one raw gap, low <= a, a + len <= high; -1 if none. */
+  private highestFit(len: number, low: number, high: number): number {
     if (len <= 0 || high - low < len) return -1;
     let best = -1;
     // The gap straddling `high`.
     const g = this.gaps.getPairOrNextLower(high - 1);
-    if (g && g[1] > high - 1 + 0 && g[0] < high) {
+    if (g && g[1] > high - 1 && g[0] < high) {
       const a = Math.min(g[1], high) - len;
       if (a >= Math.max(g[0], low)) return a;
     }
@@ -183,26 +181,22 @@ export class VmaTree {
       while (p) {
         const [e, s] = p;
         if (e - len < Math.max(low, best)) break;
-        if (e - s >= len && e <= high) {
+        if (e - s >= len) {
           best = Math.max(best, e - len);
           break;
         }
-        if (c > c0 && e <= high) break; // every gap of a larger class fits; only the first matters
         p = t.nextLowerPair(e);
       }
     }
     return best >= low ? best : -1;
   }
 
-  /** unmapped_area(): the lowest a >= low with [a, a+len) free and a + len <= high; -1 if none. */
-  bottomUp(len: number, low: number, high: number): number {
+  /** The lowest a with [a, a+len) inside one raw gap, a >= low, a + len <= high; -1 if none. */
+  private lowestFit(len: number, low: number, high: number): number {
     if (len <= 0 || high - low < len) return -1;
     let best = Infinity;
     const g = this.gaps.getPairOrNextLower(low);
-    if (g && g[1] > low) {
-      const a = low;
-      if (a + len <= Math.min(g[1], high)) return a;
-    }
+    if (g && g[1] > low && low + len <= Math.min(g[1], high)) return low;
     const c0 = sizeClass(len);
     for (let c = c0; c < NCLASS; c++) {
       const t = this.classes[c];
@@ -219,6 +213,38 @@ export class VmaTree {
       }
     }
     return best === Infinity ? -1 : best;
+  }
+
+  /**
+   * unmapped_area_topdown(): the highest free [a, a+len) with low <= a and a + len <= high. When
+   * the VMA above the chosen gap is VM_GROWSDOWN and its guard gap reaches into the range, the
+   * search restarts below vm_start_gap() of that VMA. -1 if none.
+   */
+  topDown(len: number, low: number, high: number): number {
+    for (;;) {
+      const a = this.highestFit(len, low, high);
+      if (a < 0) return -1;
+      const next = this.find(a + len);
+      if (next && next.flags & VM_GROWSDOWN && vmStartGap(next) <= a + len - 1) {
+        high = vmStartGap(next);
+        continue;
+      }
+      return a;
+    }
+  }
+
+  /** unmapped_area(): the lowest free [a, a+len), a >= low, a + len <= high, with the same guard rule (then low = that VMA's end). */
+  bottomUp(len: number, low: number, high: number): number {
+    for (;;) {
+      const a = this.lowestFit(len, low, high);
+      if (a < 0) return -1;
+      const next = this.find(a + len);
+      if (next && next.flags & VM_GROWSDOWN && vmStartGap(next) < a + len - 1) {
+        low = next.end;
+        continue;
+      }
+      return a;
+    }
   }
 }
 
