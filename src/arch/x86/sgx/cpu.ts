@@ -2,7 +2,7 @@
 // big the EPC is and where its sections are, which SECS.ATTRIBUTES / XFRM / MISCSELECT bits may
 // be set, and the reset value of the launch-control MSRs IA32_SGXLEPUBKEYHASH0..3.
 //
-// Sources: SDM Vol. 3D 34.7 (CPUID leaf 12H sub-leaves 0, 1, 2+), 35.7 (SSA frame size, XSAVE
+// Sources: SDM Vol. 3D "Discovering Support for Intel SGX" (CPUID leaf 12H sub-leaves 0, 1, 2+), 35.7 (SSA frame size, XSAVE
 // area), ECREATE pseudocode (XFRM / MISCSELECT / SSA-size / max-size checks); Linux
 // arch/x86/kernel/cpu/sgx/main.c (sgx_page_cache_init() decoding of the EPC sub-leaves,
 // sgx_calc_section_metric()) and driver.c (sgx_drv_init() reading sub-leaves 0 and 1); KVM
@@ -84,9 +84,9 @@ const XSAVE_COMPONENTS: readonly (readonly [number, number, number])[] = [
 const XSAVE_LEGACY_AND_HEADER = 576;
 const XFRM_USER_BITS = XSAVE_COMPONENTS.reduce((m, [b]) => m | (1n << BigInt(b)), 0x3n);
 
-/** Size of the GPRSGX region at the end of every SSA frame (SDM Vol. 3D 34.9.1, Table 34-13). */
+/** Size of the GPRSGX region at the end of every SSA frame (SDM Vol. 3D, "GPRSGX Region" of the SSA). */
 export const GPRSGX_SIZE = 184;
-/** Size of the EXINFO MISC component (SDM Vol. 3D 34.9.2, Table 34-11). */
+/** Size of the EXINFO MISC component (SDM Vol. 3D, "Layout of MISC region of the State Save Area"). */
 export const EXINFO_SIZE = 16;
 
 /** compute_xsave_size(XFRM) of the SDM: the standard-format XSAVE area for these components. */
@@ -232,7 +232,7 @@ const lo32 = (v: bigint): number => Number(v & 0xffff_ffffn);
 const hi32 = (v: bigint): number => Number((v >> 32n) & 0xffff_ffffn);
 
 /**
- * CPUID.(EAX=12H, ECX=subleaf) as the modelled CPU reports it (SDM Vol. 3D 34.7.2):
+ * CPUID.(EAX=12H, ECX=subleaf) as the modelled CPU reports it (SDM Vol. 3D "Discovering Support for Intel SGX"):
  * sub-leaf 0: EAX[0] SGX1, EAX[1] SGX2, EBX MISCSELECT supported, EDX[7:0]/[15:8] max enclave
  * size (not-64 / 64-bit); sub-leaf 1: EBX:EAX ATTRIBUTES, EDX:ECX XFRM; sub-leaf 2+i: EPC
  * section i — EAX[3:0] = 1 (section), EAX[31:12] base[31:12], EBX[19:0] base[51:32], ECX[3:0] = 1

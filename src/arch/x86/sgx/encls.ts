@@ -34,7 +34,7 @@ import { secinfoBits, secinfoFlagsOf, secinfoReservedReason, SECINFO_STATE_FLAGS
 import { leHashMsrs, mrsignerOf, parseSigstruct, sigstructStructureErrors, verifySigstruct } from './sigstruct.js';
 import type { SgxState } from './state.js';
 
-/** PAGEINFO (SDM Vol. 3D 34.10): LINADDR, SRCPGE, SECINFO (or PCMD), SECS. null = a zero pointer. */
+/** PAGEINFO (SDM Vol. 3D "Page Information (PAGEINFO)"): LINADDR, SRCPGE, SECINFO (or PCMD), SECS. null = a zero pointer. */
 export interface PageInfo {
   readonly linaddr: bigint;
   /** SRCPGE: the 4096 source bytes. */
@@ -132,7 +132,7 @@ export function secsBytes(f: { size: bigint; base: bigint; ssaFrameSize?: number
   return b;
 }
 
-// Reserved SECS byte ranges (SDM Vol. 3D 34.7, Table 34-3; CET fields treated as reserved since
+// Reserved SECS byte ranges (SDM Vol. 3D "SGX Enclave Control Structure (SECS)"; CET fields treated as reserved since
 // the model has no CET).
 const SECS_RESERVED: readonly (readonly [number, number])[] = [
   [SECS_OFF.reserved1, SECS_OFF.attributes],
@@ -141,7 +141,7 @@ const SECS_RESERVED: readonly (readonly [number, number])[] = [
   [SECS_OFF.reserved4, SECS_SIZE],
 ];
 
-/** ENCLS[ECREATE] (SDM Vol. 3D 38.x ECREATE): create an SECS page in the EPC. */
+/** ENCLS[ECREATE] (SDM Vol. 3D ch. 38 ECREATE): create an SECS page in the EPC. */
 export function ecreate(st: SgxState, pageinfo: PageInfo, epcPage: EpcPageId): EnclsResult {
   const c = st.config;
   if (!c.sgx1) return ud('ENCLS is not supported (CPUID.(12H,0):EAX[0] = 0)');
@@ -213,7 +213,7 @@ export function ecreate(st: SgxState, pageinfo: PageInfo, epcPage: EpcPageId): E
 // ---------------------------------------------------------------------------------------------
 
 /**
- * ENCLS[EADD] (SDM Vol. 3D 38.x EADD): copy a page into the EPC, bind it to the SECS, measure
+ * ENCLS[EADD] (SDM Vol. 3D ch. 38 EADD): copy a page into the EPC, bind it to the SECS, measure
  * its offset and SECINFO. Model choice (reference notes §1.3): PENDING, MODIFIED and PR in an EADD
  * SECINFO are treated as reserved (#GP), as the Linux driver and the Intel signing tool do.
  */
@@ -264,7 +264,7 @@ export function eadd(st: SgxState, pageinfo: PageInfo, epcPage: EpcPageId): Encl
 }
 
 /**
- * ENCLS[EEXTEND] (SDM Vol. 3D 38.x EEXTEND): measure the 256-byte chunk at `chunkOffset` of
+ * ENCLS[EEXTEND] (SDM Vol. 3D ch. 38 EEXTEND): measure the 256-byte chunk at `chunkOffset` of
  * `epcPage` into the SECS `secsPage`'s MRENCLAVE.
  */
 export function eextend(st: SgxState, secsPage: EpcPageId, epcPage: EpcPageId, chunkOffset: number): EnclsResult {
@@ -330,7 +330,7 @@ function u128(b: Uint8Array, off: number): [bigint, bigint] {
 }
 
 /**
- * ENCLS[EINIT] (SDM Vol. 3D 38.x EINIT, Dec 2023 pseudocode; reference notes §3.1 and
+ * ENCLS[EINIT] (SDM Vol. 3D ch. 38 EINIT, Dec 2023 pseudocode; reference notes §3.1 and
  * "Implications" C). `token` is the 304-byte EINITTOKEN (null = all zeros, VALID = 0, as the
  * upstream Linux driver passes). The legacy token path (VALID = 1) is modelled in simplified
  * form: reserved/debug/CPUSVN checks, then the MAC against einittokenMac(), then the token's
@@ -431,7 +431,7 @@ function dropSsaContexts(st: SgxState, eid: bigint, tcsLinaddr: bigint | null): 
 }
 
 /**
- * ENCLS[EREMOVE] (SDM Vol. 3D 38.x EREMOVE). Model reading of the pseudocode's first test
+ * ENCLS[EREMOVE] (SDM Vol. 3D ch. 38 EREMOVE). Model reading of the pseudocode's first test
  * ("VALID = 0 or (PT_TRIM and MODIFIED = 0) → DONE", which as printed would make the next branch
  * unreachable): an invalid page is a successful no-op; a VA page or an accepted TRIM page is
  * removed without the ENCLAVE_ACT check.
@@ -474,7 +474,7 @@ function removeChild(st: SgxState, epcPage: EpcPageId, e: EpcmEntry): void {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * ENCLS[EAUG] (SDM Vol. 3D 38.x EAUG): add a zeroed PENDING page to an initialized enclave.
+ * ENCLS[EAUG] (SDM Vol. 3D ch. 38 EAUG): add a zeroed PENDING page to an initialized enclave.
  * With PAGEINFO.SECINFO = 0 the page is PT_REG, R/W (what Linux sgx_encl_eaug_page() passes);
  * a non-zero SECINFO may only ask for CET shadow-stack pages, which the model does not have,
  * so it is #GP.
@@ -503,7 +503,7 @@ export function eaug(st: SgxState, pageinfo: PageInfo, epcPage: EpcPageId): Encl
 }
 
 /**
- * ENCLS[EMODPR] (SDM Vol. 3D 38.x EMODPR): restrict a PT_REG page's EPCM permissions to
+ * ENCLS[EMODPR] (SDM Vol. 3D ch. 38 EMODPR): restrict a PT_REG page's EPCM permissions to
  * SECINFO.R/W/X and set PR. SECINFO.PT is ignored (Linux passes the permission bits only).
  */
 export function emodpr(st: SgxState, secinfo: SecinfoOperand, epcPage: EpcPageId): EnclsResult {
@@ -525,7 +525,7 @@ export function emodpr(st: SgxState, secinfo: SecinfoOperand, epcPage: EpcPageId
 }
 
 /**
- * ENCLS[EMODT] (SDM Vol. 3D 38.x EMODT): change a page's type to PT_TCS (from PT_REG) or PT_TRIM
+ * ENCLS[EMODT] (SDM Vol. 3D ch. 38 EMODT): change a page's type to PT_TCS (from PT_REG) or PT_TRIM
  * (from PT_REG or PT_TCS); the page becomes MODIFIED with no permissions until EACCEPT.
  */
 export function emodt(st: SgxState, secinfo: SecinfoOperand, epcPage: EpcPageId): EnclsResult {
@@ -577,7 +577,7 @@ function debugTarget(st: SgxState, epcPage: EpcPageId, offset: number, write: bo
 }
 
 /**
- * ENCLS[EDBGRD] (SDM Vol. 3D 38.x EDBGRD): read 8 bytes at `offset` of a debug enclave's REG or
+ * ENCLS[EDBGRD] (SDM Vol. 3D ch. 38 EDBGRD): read 8 bytes at `offset` of a debug enclave's REG or
  * TCS page (EPCM R/W/X are ignored); of a VA page it reports only whether the slot is in use
  * (all ones or 0).
  */
@@ -591,7 +591,7 @@ export function edbgrd(st: SgxState, epcPage: EpcPageId, offset: number): EnclsR
   return { kind: 'ok', value: v };
 }
 
-/** ENCLS[EDBGWR] (SDM Vol. 3D 38.x EDBGWR): write 8 bytes into a debug enclave's REG page, or a TCS's FLAGS. */
+/** ENCLS[EDBGWR] (SDM Vol. 3D ch. 38 EDBGWR): write 8 bytes into a debug enclave's REG page, or a TCS's FLAGS. */
 export function edbgwr(st: SgxState, epcPage: EpcPageId, offset: number, value: bigint): EnclsResult {
   if (!st.config.sgx1) return ud('ENCLS is not supported');
   const t = debugTarget(st, epcPage, offset, true);

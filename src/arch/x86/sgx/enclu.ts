@@ -3,9 +3,9 @@
 // memory access rules every load, store and instruction fetch obeys. EREPORT/EGETKEY are out of
 // scope.
 //
-// Sources: SDM Vol. 3D 38.x (EENTER, ERESUME, EEXIT, EACCEPT, EACCEPTCOPY, EMODPE pseudocode),
-// 34.3/34.5 (access-control requirements: paging first, then the EPCM), 36.3/36.4 (AEX: synthetic
-// state, CSSA++, "clear low 12 bits of CR2 on #PF"), Vol. 3A 4.7 (#PF error code: P=1, W=2,
+// Sources: SDM Vol. 3D ch. 38 (EENTER, ERESUME, EEXIT, EACCEPT, EACCEPTCOPY, EMODPE pseudocode),
+// "Access-control Requirements" (paging first, then the EPCM), "Enclave Exiting Events" / "AEX
+// Flow" (synthetic state, CSSA++, "clear low 12 bits of CR2 on #PF"), Vol. 3A 4.7 (#PF error code: P=1, W=2,
 // U=4, I=0x10, SGX=0x8000); Linux arch/x86/include/uapi/asm/sgx.h struct sgx_enclave_run and
 // arch/x86/entry/vdso/vsgx.S (what user space sees: the leaf in EAX, vector, error code and
 // address of an exception); tools/testing/selftests/sgx/main.c (the expected error codes 0x7,
@@ -129,7 +129,7 @@ function epcmFault(addr: bigint, access: Access, reason: string): SgxFault {
 }
 
 /**
- * Why the EPCM denies a direct enclave access (SDM Vol. 3D 34.3/34.5), or null: the page must be
+ * Why the EPCM denies a direct enclave access (SDM Vol. 3D "Access-control Requirements" and "Page-based Access Control"), or null: the page must be
  * VALID, belong to the running enclave at this linear address, not be SECS/TCS/VA/TRIM, not be
  * BLOCKED, PENDING or MODIFIED, and allow the access in R/W/X.
  */
@@ -158,7 +158,7 @@ function checkAccess(st: SgxState, lp: LpState, mm: AddressSpace, addr: bigint, 
     if (why) return { ok: false, fault: epcmFault(addr, access, why) };
     return { ok: true, epcPage: t.epcPage };
   }
-  // SDM Vol. 3D 34.3: code fetches from inside an enclave to addresses outside ELRANGE → #GP(0).
+  // SDM Vol. 3D "Access-control Requirements": code fetches from inside an enclave to addresses outside ELRANGE → #GP(0).
   if (access === 'x') return { ok: false, fault: gp(`instruction fetch at ${hex(addr)}, outside ELRANGE`) };
   if (t.epcPage !== null) return { ok: false, fault: epcmFault(addr, access, `EPC page accessed at ${hex(addr)}, outside ELRANGE`) };
   return { ok: true, epcPage: null };
@@ -275,7 +275,7 @@ function checkSsaPage(st: SgxState, mm: AddressSpace, secsPage: EpcPageId, page:
 }
 
 /**
- * ENCLU[EENTER] / ENCLU[ERESUME] (SDM Vol. 3D 38.x): the checks in the pseudocode's order, then
+ * ENCLU[EENTER] / ENCLU[ERESUME] (SDM Vol. 3D ch. 38): the checks in the pseudocode's order, then
  * enclave mode on logical processor `lpId`. EENTER starts `program` at OENTRY; ERESUME restores
  * the thread saved in SSA frame CSSA-1 and decrements CSSA. Returns null on success.
  */
@@ -345,14 +345,14 @@ export function enter(st: SgxState, lpId: number, leaf: EntryLeaf, tcsAddr: bigi
   return null;
 }
 
-/** EEXIT (SDM Vol. 3D 38.x EEXIT): leave enclave mode; TCS.STATE := INACTIVE. */
+/** EEXIT (SDM Vol. 3D ch. 38 EEXIT): leave enclave mode; TCS.STATE := INACTIVE. */
 function eexit(st: SgxState, lp: LpState): void {
   writeTcs(st, lp.tcs, { state: 0n });
   st.leaveEnclave(lp.lp);
 }
 
 /**
- * AEX (SDM Vol. 3D 36.4): save the thread into SSA frame CSSA, CSSA := CSSA + 1, TCS inactive,
+ * AEX (SDM Vol. 3D "AEX Flow"): save the thread into SSA frame CSSA, CSSA := CSSA + 1, TCS inactive,
  * leave enclave mode. For a #PF the address the OS sees has bits 11:0 cleared.
  */
 export function aex(st: SgxState, lpId: number, fault: SgxFault | null): SgxFault | null {
@@ -416,7 +416,7 @@ type LeafFault = { readonly fault: SgxFault; readonly access: Access };
 type LeafResult = LeafFault | { readonly code: SgxError };
 const leafGp = (why: string): LeafFault => ({ fault: gp(why), access: 'r' });
 
-/** ENCLU[EACCEPT] (SDM Vol. 3D 38.x EACCEPT), in the pseudocode's order. */
+/** ENCLU[EACCEPT] (SDM Vol. 3D ch. 38 EACCEPT), in the pseudocode's order. */
 function doEaccept(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<EnclaveOp, { op: 'eaccept' }>): LeafResult {
   const si: SecinfoOperandRef = { addr: op.secinfoAddr, flags: op.flags };
   const a = secinfoAligned(si);
@@ -462,7 +462,7 @@ function doEaccept(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<Encl
 }
 
 /**
- * ENCLU[EACCEPTCOPY] (SDM Vol. 3D 38.x EACCEPTCOPY), in the pseudocode's order; two conditions
+ * ENCLU[EACCEPTCOPY] (SDM Vol. 3D ch. 38 EACCEPTCOPY), in the pseudocode's order; two conditions
  * where the printed pseudocode names RCX for RDX (source R) and RDX for RCX (destination BLOCKED)
  * are read as intended.
  */
@@ -496,7 +496,7 @@ function doEacceptcopy(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<
   return { code: SgxError.SUCCESS };
 }
 
-/** ENCLU[EMODPE] (SDM Vol. 3D 38.x EMODPE): OR SECINFO.R/W/X into a PT_REG page's EPCM permissions. */
+/** ENCLU[EMODPE] (SDM Vol. 3D ch. 38 EMODPE): OR SECINFO.R/W/X into a PT_REG page's EPCM permissions. */
 function doEmodpe(st: SgxState, lp: LpState, mm: AddressSpace, op: Extract<EnclaveOp, { op: 'emodpe' }>): LeafResult {
   const rcx = op.addr;
   const si: SecinfoOperandRef = { addr: op.secinfoAddr, flags: op.flags };

@@ -1,5 +1,5 @@
-// The EPC and the EPCM: per EPC page, its EPCM entry (SDM Vol. 3D 34.19 "Enclave Page Cache Map",
-// Table 34-29 fields VALID, R, W, X, PT, ENCLAVESECS, ENCLAVEADDRESS, BLOCKED, PENDING, MODIFIED,
+// The EPC and the EPCM: per EPC page, its EPCM entry (SDM Vol. 3D "Enclave Page Cache Map (EPCM)",
+// table "Content of an Enclave Page Cache Map Entry": fields VALID, R, W, X, PT, ENCLAVESECS, ENCLAVEADDRESS, BLOCKED, PENDING, MODIFIED,
 // PR) and its 4 KiB of contents; per SECS page, the SECS's architectural and hidden state.
 //
 // Storage is persistent/copy-on-write so the explorer can fork a machine in O(1):

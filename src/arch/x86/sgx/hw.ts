@@ -45,7 +45,7 @@ export interface SecsInfo {
   readonly trackingRefs: readonly number[];
 }
 
-/** TCS fields (SDM Vol. 3D 34.8): STATE, FLAGS, OSSA, CSSA, NSSA, OENTRY. */
+/** TCS fields (SDM Vol. 3D "Thread Control Structure (TCS)"): STATE, FLAGS, OSSA, CSSA, NSSA, OENTRY. */
 export interface TcsInfo {
   readonly state: bigint;
   readonly flags: bigint;

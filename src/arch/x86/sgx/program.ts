@@ -1,7 +1,7 @@
 // Enclave programs: a small step language for what code inside an enclave does. The hardware
 // model executes a program one op at a time on the logical processor that entered the enclave,
 // so an op that faults causes an AEX with the program position saved in the SSA frame, and a
-// later ERESUME of that TCS retries the faulting op (SDM Vol. 3D 36.4 AEX: the interrupted RIP is
+// later ERESUME of that TCS retries the faulting op (SDM Vol. 3D "AEX Flow" AEX: the interrupted RIP is
 // saved in the SSA; ERESUME restores it). Ops complete in order; a program that runs off its end
 // performs EEXIT.
 //

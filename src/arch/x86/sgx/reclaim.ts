@@ -1,5 +1,5 @@
 // EPC paging: EPA (create a Version Array page), EBLOCK, ETRACK, EWB (evict) and ELDU/ELDB
-// (reload). SDM Vol. 3D 35.5 "EPC management: paging" and the leaves' pseudocode in 38.x.
+// (reload). SDM Vol. 3D "EPC and Management of EPC Pages" (paging) and the leaves' pseudocode in ch. 38.
 //
 // What the model keeps from the architecture:
 //   - a VA page holds 512 eight-byte version slots; EWB writes a fresh non-zero version into the
@@ -51,7 +51,7 @@ export interface EldPageInfo {
   readonly secs: EpcPageId | null;
 }
 
-/** PCMD layout (SDM Vol. 3D 34.13, Table 34-21): SECINFO 64, ENCLAVEID 8, reserved 40, MAC 16. */
+/** PCMD layout (SDM Vol. 3D "Paging Crypto MetaData (PCMD)"): SECINFO 64, ENCLAVEID 8, reserved 40, MAC 16. */
 export const PCMD_OFF = { secinfo: 0, enclaveId: 64, reserved: 72, mac: 112 } as const;
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
@@ -112,7 +112,7 @@ function pagingNonce(version: bigint, eid: bigint, linaddr: bigint): Uint8Array 
   return macHeader(eid, linaddr, 0n, version);
 }
 
-/** ENCLS[EPA] (SDM Vol. 3D 38.x EPA): turn a free EPC page into a Version Array page (512 zero slots). */
+/** ENCLS[EPA] (SDM Vol. 3D ch. 38 EPA): turn a free EPC page into a Version Array page (512 zero slots). */
 export function epa(st: SgxState, epcPage: EpcPageId): EnclsResult {
   if (!st.config.sgx1) return ud('ENCLS is not supported');
   if (!st.store.isEpcPage(epcPage)) return epcPf(0n, `RCX (${epcPage}) does not resolve within the EPC`);
@@ -122,7 +122,7 @@ export function epa(st: SgxState, epcPage: EpcPageId): EnclsResult {
   return OK;
 }
 
-/** ENCLS[EBLOCK] (SDM Vol. 3D 38.x EBLOCK): mark a page BLOCKED so that no new TLB mappings of it are made. */
+/** ENCLS[EBLOCK] (SDM Vol. 3D ch. 38 EBLOCK): mark a page BLOCKED so that no new TLB mappings of it are made. */
 export function eblock(st: SgxState, epcPage: EpcPageId): EnclsResult {
   if (!st.config.sgx1) return ud('ENCLS is not supported');
   if (!st.store.isEpcPage(epcPage)) return epcPf(0n, `RCX (${epcPage}) does not resolve within the EPC`);
@@ -137,7 +137,7 @@ export function eblock(st: SgxState, epcPage: EpcPageId): EnclsResult {
   return OK;
 }
 
-/** ENCLS[ETRACK] (SDM Vol. 3D 38.x ETRACK): start a new tracking epoch for the enclave. */
+/** ENCLS[ETRACK] (SDM Vol. 3D ch. 38 ETRACK): start a new tracking epoch for the enclave. */
 export function etrack(st: SgxState, secsPage: EpcPageId): EnclsResult {
   if (!st.config.sgx1) return ud('ENCLS is not supported');
   if (!st.store.isEpcPage(secsPage)) return epcPf(0n, `RCX (${secsPage}) does not resolve within the EPC`);
@@ -151,7 +151,7 @@ export function etrack(st: SgxState, secsPage: EpcPageId): EnclsResult {
 }
 
 /**
- * ENCLS[EWB] (SDM Vol. 3D 38.x EWB): evict a page. PAGEINFO.LINADDR/SECS are inputs that must be 0
+ * ENCLS[EWB] (SDM Vol. 3D ch. 38 EWB): evict a page. PAGEINFO.LINADDR/SECS are inputs that must be 0
  * (the model takes none); SRCPGE, PCMD and LINADDR are returned. When the VA slot already held a
  * version the page is still evicted and the slot overwritten, and the result is
  * SGX_VA_SLOT_OCCUPIED (CF = 1) carrying the output.
@@ -209,7 +209,7 @@ function adjustChildren(st: SgxState, secs: EpcPageId, delta: number): void {
 }
 
 /**
- * ENCLS[ELDU] / ENCLS[ELDB] (SDM Vol. 3D 38.x ELDB/ELDU): load an evicted page back, verifying
+ * ENCLS[ELDU] / ENCLS[ELDB] (SDM Vol. 3D ch. 38 ELDB/ELDU): load an evicted page back, verifying
  * its MAC against the version in `slot`; ELDB leaves it BLOCKED.
  */
 export function eld(st: SgxState, pageinfo: EldPageInfo, epcPage: EpcPageId, slot: VaSlot, blocked: boolean): EnclsResult {

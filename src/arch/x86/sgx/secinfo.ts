@@ -1,4 +1,4 @@
-// SECINFO (64 bytes, 64-byte aligned; SDM Vol. 3D 34.11): FLAGS (u64) then 56 reserved bytes.
+// SECINFO (64 bytes, 64-byte aligned; SDM Vol. 3D "Security Information (SECINFO)"): FLAGS (u64) then 56 reserved bytes.
 // FLAGS: bit 0 R, 1 W, 2 X, 3 PENDING, 4 MODIFIED, 5 PR, bits 15:8 PAGE_TYPE; everything else is
 // reserved (arch/x86/include/asm/sgx.h enum sgx_secinfo_flags).
 import {

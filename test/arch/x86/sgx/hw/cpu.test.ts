@@ -1,4 +1,4 @@
-// Platform configuration and CPUID leaf 0x12 (SDM Vol. 3D 34.7.2), XSAVE sizes (SDM Vol. 1 13.4).
+// Platform configuration and CPUID leaf 0x12 (SDM Vol. 3D "Discovering Support for Intel SGX"), XSAVE sizes (SDM Vol. 1 13.4).
 import { describe, expect, it } from 'vitest';
 import { cpuidSgxLeaf, DEFAULT_SGX_CPU, INTEL_LE_PUBKEY_HASH, sgxCpuConfig, ssaFrameBytesNeeded, xfrmIllegalReason, xsaveSize } from '../../../../../src/arch/x86/sgx/cpu.js';
 import { SGX_ATTR_KSS } from '../../../../../src/arch/x86/sgx/arch.js';

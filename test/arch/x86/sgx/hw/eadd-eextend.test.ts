@@ -1,4 +1,4 @@
-// ENCLS[EADD] and ENCLS[EEXTEND] (SDM Vol. 3D 38.x EADD, EEXTEND, Dec 2023). The MRENCLAVE the
+// ENCLS[EADD] and ENCLS[EEXTEND] (SDM Vol. 3D ch. 38 EADD, EEXTEND, Dec 2023). The MRENCLAVE the
 // hardware model accumulates is checked against an independent reference: plain SHA-256 over
 // records laid out byte by byte from the tables in the reference notes
 // (sgx-measurement-sigstruct-einit.md "Implications" A), not through measure.ts.

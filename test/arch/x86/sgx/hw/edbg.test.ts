@@ -1,4 +1,4 @@
-// ENCLS[EDBGRD] / ENCLS[EDBGWR] (SDM Vol. 3D 38.x): what Linux sgx_vma_access() uses to let a
+// ENCLS[EDBGRD] / ENCLS[EDBGWR] (SDM Vol. 3D ch. 38): what Linux sgx_vma_access() uses to let a
 // debugger read and write a debug enclave 8 bytes at a time.
 import { describe, expect, it } from 'vitest';
 import { SGX_ATTR_DEBUG, SGX_ATTR_MODE64BIT, SgxError, X86_TRAP_GP, X86_TRAP_PF } from '../../../../../src/arch/x86/sgx/arch.js';

@@ -1,4 +1,4 @@
-// ENCLS[EREMOVE] and the SGX2 ENCLS leaves EAUG, EMODPR, EMODT (SDM Vol. 3D 38.x, Dec 2023).
+// ENCLS[EREMOVE] and the SGX2 ENCLS leaves EAUG, EMODPR, EMODT (SDM Vol. 3D ch. 38, Dec 2023).
 import { describe, expect, it } from 'vitest';
 import { SgxError, SgxPageType, X86_TRAP_GP, X86_TRAP_PF } from '../../../../../src/arch/x86/sgx/arch.js';
 import type { EnclsResult } from '../../../../../src/arch/x86/sgx/outcome.js';

@@ -1,4 +1,4 @@
-// EPC paging: EPA, EBLOCK, ETRACK, EWB, ELDU/ELDB (SDM Vol. 3D 35.5 and the leaves' pseudocode),
+// EPC paging: EPA, EBLOCK, ETRACK, EWB, ELDU/ELDB (SDM Vol. 3D "EPC and Management of EPC Pages" and the leaves' pseudocode),
 // in the order Linux's reclaimer uses them (arch/x86/kernel/cpu/sgx/main.c sgx_reclaim_pages():
 // EBLOCK, then EWB; on SGX_NOT_TRACKED, ETRACK and EWB again; then IPI and EWB again) and its
 // fault path (encl.c sgx_encl_eldu()).
