@@ -7,6 +7,7 @@ import { register as measure } from './measure.js';
 import { register as sign } from './sign.js';
 import { register as sigstruct } from './sigstruct.js';
 import { register as keygen } from './keygen.js';
+import { register as run } from './run.js';
 
 type Register = (program: Command) => void;
 
@@ -17,6 +18,7 @@ const commands: Register[] = [
   sign,
   sigstruct,
   keygen,
+  run,
 ];
 
 export function registerAll(program: Command): void {
