@@ -393,8 +393,8 @@ export class Kernel {
       startBrk: mm.startBrk,
       brk: mm.brk,
       startStack: mm.startStack,
-      // vma_is_stack_for_current(): vm_start <= sp < vm_end (include/linux/mm.h / mm/util.c)
-      isStackForCurrent: v.start <= mm.sp && mm.sp < v.end,
+      // vma_is_stack_for_current() (mm/util.c): vm_start <= KSTK_ESP(current) && vm_end >= KSTK_ESP(current)
+      isStackForCurrent: v.start <= mm.sp && mm.sp <= v.end,
     };
   }
 
