@@ -446,7 +446,7 @@ export function sysMmap(k: Kernel, pid: number, addr: number, len: number, prot:
   flags = flags >>> 0;
   // Arguments are unsigned longs: any integer in [0, 2^64) (precision beyond 2^53 is what a double keeps).
   if (!isUlong(addr) || !isUlong(len)) return -EINVAL;
-  if (!Number.isSafeInteger(off) || off < 0) return -EINVAL;
+  if (!isUlong(off)) return -EINVAL;
   if (off % PAGE_SIZE) return -EINVAL; // "if (off & ~PAGE_MASK) return -EINVAL;"
   const pgoff = off / PAGE_SIZE;
   let fileId: number | null = null;
