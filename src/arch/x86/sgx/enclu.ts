@@ -35,7 +35,7 @@ import { GPRSGX_SIZE, xsaveSize } from './cpu.js';
 import { isCanonical } from './encls.js';
 import type { EpcPageId, EpcmEntry } from './epc.js';
 import { gp, pf, ud, type SgxFault } from './outcome.js';
-import { leBytes, readLe, type EnclaveOp, type EnclaveProgram, type OpResult, type ThreadContext } from './program.js';
+import { leBytes, readLe, validateProgram, type EnclaveOp, type EnclaveProgram, type OpResult, type ThreadContext } from './program.js';
 import { secinfoBits, secinfoBytes, secinfoFlagsOf, secinfoReservedReason } from './secinfo.js';
 import { ssaKey, type EntryLeaf, type LpState, type SgxState } from './state.js';
 
@@ -283,6 +283,7 @@ export function enter(st: SgxState, lpId: number, leaf: EntryLeaf, tcsAddr: bigi
   const c = st.config;
   const name = leaf === EncluLeaf.EENTER ? 'EENTER' : 'ERESUME';
   const g = (why: string): EntryFault => ({ fault: gp(why), access: 'r' });
+  if (leaf === EncluLeaf.EENTER) validateProgram(program); // a malformed program is a caller error: one readable Error
   if (!c.sgx1) return { fault: ud('ENCLU is not supported'), access: 'r' };
   if (st.lps.has(lpId)) return g(`${name} executed in enclave mode`);
   if ((tcsAddr & 0xfffn) !== 0n) return g(`TCS address ${hex(tcsAddr)} is not page aligned`);

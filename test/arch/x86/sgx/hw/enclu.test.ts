@@ -322,6 +322,13 @@ describe('EENTER / ERESUME / EEXIT / AEX', () => {
     expect(run(b, L.tcs1, [{ op: 'eacceptcopy', addr: page, src: buffer(b), flags: PT_REG | R }]).results[0]).toBe(SgxError.PAGE_ATTRIBUTES_MISMATCH);
   });
 
+  it('a malformed program is rejected with a readable error', () => {
+    const b = initSelftestEnclave();
+    expect(() => run(b, L.tcs1, [op.nop(), { op: 'load', addr: -1n }])).toThrow(/op 1 \(load\): address must be a u64/);
+    expect(() => run(b, L.tcs1, [{ op: 'store', addr: 0n, value: 1n, size: 3 as 1 }])).toThrow(/size must be 1, 2, 4 or 8/);
+    expect(b.hw.lpsInEnclave).toEqual([]);
+  });
+
   it('SGX2 ENCLU leaves are #UD on an SGX1 CPU', () => {
     const b = initSelftestEnclave({ sgx2: false });
     expectException(run(b, L.tcs1, [op.eaccept(data2(b), R | W | PT_REG | PENDING)]), EncluLeaf.ERESUME, 6, 0, 0n);
