@@ -11,3 +11,4 @@ export * from './symbols.js';
 export * from './vocab.js';
 export * from './eval.js';
 export { loadScenario, loadScenarioOrThrow, checkStep, stepKind, TOP_LEVEL_KEYS, type Scenario, type LoadOptions, type LoadResult } from './load.js';
+export { printScenario, type PrintOptions } from './write.js';
