@@ -148,7 +148,16 @@ export class Avc {
   private xpCache = new Map<string, XpDecision>();
   private readonly tmp = new Uint32Array(3);
   sink: ((e: AvcEvent) => void) | undefined;
-  stats: AvcStats = { lookups: 0, hits: 0, misses: 0, allocations: 0, reclaims: 0, frees: 0 };
+  private nLookups = 0;
+  private nHits = 0;
+  private nMisses = 0;
+  private nAllocations = 0;
+  private nFrees = 0;
+
+  /** AVC cache statistics (/sys/fs/selinux/avc/cache_stats). */
+  get stats(): AvcStats {
+    return { lookups: this.nLookups, hits: this.nHits, misses: this.nMisses, allocations: this.nAllocations, reclaims: 0, frees: this.nFrees };
+  }
 
   constructor(policy: Policy, opts: AvcOptions, from?: Avc) {
     this.policy = policy;
@@ -290,7 +299,7 @@ export class Avc {
 
   /** avc_ss_reset(): drop every cache entry (and the permissive grants they carried). */
   flush(): void {
-    this.stats.frees += this.countEntries();
+    this.nFrees += this.countEntries();
     this.cache = new Map();
     this.grants = new Map();
     this.xgrants = new Set();
@@ -313,21 +322,26 @@ export class Avc {
   // ------------------------------------------------------------------ decisions
   /** avc_lookup / avc_compute_av: [allowed, auditallow, auditdeny, flags] in AVC bits. */
   private entry(ssid: number, tsid: number, cid: number): Uint32Array {
-    this.stats.lookups++;
-    const rk = ssid * 65536 + tsid;
-    let row = this.cache.get(rk);
+    this.nLookups++;
+    const row = this.cache.get(ssid * 65536 + tsid);
     if (row !== undefined) {
       const e = row[cid];
       if (e !== undefined) {
-        this.stats.hits++;
+        this.nHits++;
         return e;
       }
-    } else {
+    }
+    return this.miss(ssid, tsid, cid, row);
+  }
+
+  private miss(ssid: number, tsid: number, cid: number, row: (Uint32Array | undefined)[] | undefined): Uint32Array {
+    const rk = ssid * 65536 + tsid;
+    if (row === undefined) {
       row = [];
       this.cache.set(rk, row);
     }
-    this.stats.misses++;
-    this.stats.allocations++;
+    this.nMisses++;
+    this.nAllocations++;
     const e = this.compute(ssid, tsid, cid);
     const g = this.grants.get(rk * 256 + cid);
     if (g !== undefined) e[0] |= g;
@@ -384,11 +398,15 @@ export class Avc {
 
   /** avc_has_perm_noaudit(): the decision only. */
   hasPermNoAudit(ssid: number, tsid: number, tclass: string | number, perms: readonly string[] | number): 0 | -13 {
-    const cid = typeof tclass === 'string' ? this.classId(tclass) : tclass;
-    const requested = typeof perms === 'number' ? perms >>> 0 : this.permMask(cid, perms);
-    const e = this.entry(ssid, tsid, cid);
-    if ((requested & ~e[0]) >>> 0) return this.denied(ssid, tsid, cid, requested, e);
-    return 0;
+    const cid = typeof tclass === 'number' ? tclass : this.classId(tclass);
+    const requested = typeof perms === 'number' ? perms : this.permMask(cid, perms);
+    this.nLookups++;
+    const row = this.cache.get(ssid * 65536 + tsid);
+    let e: Uint32Array | undefined;
+    if (row !== undefined && (e = row[cid]) !== undefined) this.nHits++;
+    else e = this.miss(ssid, tsid, cid, row);
+    if ((requested & ~e[0]) === 0) return 0;
+    return this.denied(ssid, tsid, cid, requested >>> 0, e);
   }
 
   /** avc_denied(): EACCES when enforcing and not permissive; else grant in the cache entry. */

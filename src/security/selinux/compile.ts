@@ -514,6 +514,15 @@ class Compiler {
   /** type_set_expand(): returns type ids; attributes kept unless `expand` or the set has -,*,~. */
   private expandTypeSet(ts: TypeSetAst, always: boolean, s: Stmt): number[] {
     const expand = always || ts.neg.length > 0 || ts.star || ts.comp;
+    if (!expand && this.expandAttr.size === 0) {
+      // common case: names as written (attributes kept), duplicates removed
+      const out: number[] = [];
+      for (const name of ts.items) {
+        const id = this.lookupType(name, s);
+        if (id >= 0 && (out.length === 0 || !out.includes(id))) out.push(id);
+      }
+      return out;
+    }
     const types = new Set<number>();
     for (const name of ts.items) {
       const id = this.lookupType(name, s);

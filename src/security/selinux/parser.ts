@@ -96,14 +96,17 @@ class Parser {
     const c = s.charCodeAt(p);
     if (c < 128 && WORDCH[c] && c !== 45 /* '-' */) {
       const st = p;
+      let h = c;
       p++;
       while (p < n) {
         const d = s.charCodeAt(p);
-        if (d < 128 && WORDCH[d] === 1) p++;
-        else break;
+        if (d < 128 && WORDCH[d] === 1) {
+          h = Math.imul(h ^ d, 0x01000193);
+          p++;
+        } else break;
       }
       this.tt = T_WORD;
-      this.tv = s.slice(st, p);
+      this.tv = this.intern(st, p, h);
       this.pos = p;
       return;
     }
@@ -139,6 +142,41 @@ class Parser {
 
   /** `#line N "file"`: digits and the file name are read in place (refpolicy's policy.conf has
    *  1.5 million of these lines; no per-line allocation unless the file name changes). */
+  // Identifier interning: an open-addressing table of the words seen so far, compared in place,
+  // so a repeated identifier costs no allocation and later Map lookups reuse its cached hash.
+  private itab: (string | undefined)[] = new Array(1 << 16);
+  private imask = (1 << 16) - 1;
+  private icount = 0;
+  private intern(st: number, e: number, h: number): string {
+    const len = e - st;
+    const s = this.src;
+    let i = (h ^ (h >>> 15) ^ len) & this.imask;
+    for (;;) {
+      const k = this.itab[i];
+      if (k === undefined) break;
+      if (k.length === len && s.startsWith(k, st)) return k;
+      i = (i + 1) & this.imask;
+    }
+    const v = s.slice(st, e);
+    this.itab[i] = v;
+    if (++this.icount * 2 > this.imask) this.growIntern();
+    return v;
+  }
+  private growIntern(): void {
+    const old = this.itab;
+    const size = old.length * 2;
+    this.itab = new Array(size);
+    this.imask = size - 1;
+    for (const k of old) {
+      if (k === undefined) continue;
+      let h = k.charCodeAt(0);
+      for (let j = 1; j < k.length; j++) h = Math.imul(h ^ k.charCodeAt(j), 0x01000193);
+      let i = (h ^ (h >>> 15) ^ k.length) & this.imask;
+      while (this.itab[i] !== undefined) i = (i + 1) & this.imask;
+      this.itab[i] = k;
+    }
+  }
+
   private lineDirective(p: number, e: number): void {
     const s = this.src;
     while (p < e && (s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9)) p++;
