@@ -8,6 +8,7 @@ import { capabilityByName } from '../abi/capability.js';
 import * as personality from '../abi/personality.js';
 import { DEFAULT_SGX_CPU, sgxCpuConfig, type EpcSectionConfig, type SgxCpuConfig, type SgxCpuOptions } from '../arch/x86/sgx/cpu.js';
 import type { Pattern } from '../enclave/pattern.js';
+import { PROCESS_CONTEXTS } from '../security/selinux/builtin.js';
 import { RESERVED_WORDS } from './ast.js';
 import { closest, didYouMean, type Pos } from './errors.js';
 import { parseIntLiteral, U64_MAX, type Radix } from './numbers.js';
@@ -51,7 +52,8 @@ export const MOUNT_FLAGS = ['noexec', 'nosuid', 'nodev', 'ro'] as const;
 export type MountFlag = (typeof MOUNT_FLAGS)[number];
 
 export const DEFAULT_KERNEL = '6.1';
-export const DEFAULT_TASK_CONTEXT = 'unconfined_u:unconfined_r:unconfined_t:s0';
+/** Fedora's login context, as the built-in policies name it (src/security/selinux/builtin.ts). */
+export const DEFAULT_TASK_CONTEXT: string = PROCESS_CONTEXTS.unconfined;
 /** TASK_COMM_LEN (include/linux/sched.h) is 16 with the NUL: comm keeps 15 bytes. */
 export const TASK_COMM_MAX = 15;
 

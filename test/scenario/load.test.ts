@@ -33,7 +33,7 @@ describe('defaults make tiny scenarios tiny', () => {
     expect(s.setup.cpu).toBe(DEFAULT_SGX_CPU);
     expect(s.setup.mounts.map((m) => `${m.path} ${m.fstype}`)).toEqual(['/ ext4', '/dev devtmpfs', '/tmp tmpfs']);
     expect(s.setup.designDevices).toBe(true);
-    expect(s.setup.tasks).toEqual([{ name: 'loader', comm: 'loader', context: 'unconfined_u:unconfined_r:unconfined_t:s0', personality: 0, caps: [] }]);
+    expect(s.setup.tasks).toEqual([{ name: 'loader', comm: 'loader', context: 'unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c3', personality: 0, caps: [] }]);
     expect(s.steps).toHaveLength(1);
     expect(s.steps[0].pos).toEqual({ line: 2, col: 5 });
   });
@@ -114,7 +114,7 @@ steps: []
     expect(u.designDevices).toBe(false);
     // comm keeps TASK_COMM_LEN - 1 = 15 bytes, as set_task_comm() does
     expect(u.tasks).toEqual([
-      { name: 'builder', comm: 'builder', context: 'unconfined_u:unconfined_r:unconfined_t:s0', personality: 0, caps: [] },
+      { name: 'builder', comm: 'builder', context: 'unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c3', personality: 0, caps: [] },
       { name: 'ld', comm: 'a_very_long_com', context: 'u:r:loader_t:s0', personality: 0x0400000, caps: ['CAP_SYS_RAWIO', 'CAP_IPC_LOCK'] },
     ]);
     // positions of setup entries point at their YAML nodes
