@@ -101,7 +101,7 @@ describe.skipIf(skipRef)('refpolicy (Debian selinux-policy-src) against checkpol
     });
     expect(queries.length).toBeGreaterThanOrEqual(50);
     expect(total).toBeGreaterThan(1000);
-  });
+  }, 900_000);
 
   it('prints exactly what the sesearch program prints (spot checks)', () => {
     const cases: [string[], Parameters<typeof queryPolicy>[1]][] = [
@@ -112,7 +112,7 @@ describe.skipIf(skipRef)('refpolicy (Debian selinux-policy-src) against checkpol
     for (const [args, q] of cases) {
       expect(queryPolicy(policy, q).map((r) => r.text).sort()).toEqual(sesearch(bin, args).sort());
     }
-  });
+  }, 300_000);
 });
 
 const skipBuiltin = missingTools.length > 0;
@@ -142,7 +142,7 @@ describe.skipIf(skipBuiltin)('built-in policies against checkpolicy + setools', 
         const ours = queryPolicy(p, { source: q.source, target: q.target, class: q.tclass, perms: q.perms, ruleKinds: q.ruletype as RuleKind[] }).map((r) => r.text);
         expect({ query: q.name, rules: ours.sort() }).toEqual({ query: q.name, rules: [...res[i]].sort() });
       });
-    });
+    }, 300_000);
   }
 
   it('neverallow violations are reported with checkpolicy\'s wording', () => {
