@@ -1,5 +1,6 @@
 // Name resolution and evaluation. Constant values are checked against the kernel headers they
 // come from (cited per line), not against our own tables.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { _IOWR, _IOW } from '../../src/abi/ioctl.js';
 import {
@@ -202,5 +203,32 @@ describe('checkNames (before running)', () => {
     const r = loadScenario('steps:\n  - ioctl(3, SGX_IOC_ENCLAVE_INIT, 0)', 's.yaml');
     if (!r.ok) throw new Error();
     expect(checkNames(r.scenario, scenarioConstants()).map(formatError)).toEqual(["s.yaml:2:14: unknown name 'SGX_IOC_ENCLAVE_INIT'"]);
+  });
+});
+
+describe('precedence and u64 arithmetic against a reference', () => {
+  // Reference: the same text evaluated by JavaScript's BigInt operators, whose relative
+  // precedence for * + - << & ^ | ~ and unary - equals C's, reduced mod 2^64 at the end (these
+  // operators' low 64 bits depend only on their operands' low 64 bits).
+  it('random expressions over + - * << & ^ | ~ and parentheses', () => {
+    const lit = fc.bigInt({ min: 0n, max: U64 }).map((v) => ({ text: v % 3n === 0n ? '0x' + v.toString(16) : v.toString(10), js: `${v}n` }));
+    type T = { text: string; js: string };
+    const { e } = fc.letrec<{ e: T }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small' },
+        lit,
+        fc.tuple(tie('e'), fc.constantFrom('+', '-', '*', '&', '^', '|'), tie('e'), fc.constantFrom('', ' ')).map(([a, op, b, sp]) => ({ text: `${a.text}${sp}${op}${sp}${b.text}`, js: `${a.js} ${op} ${b.js}` })),
+        fc.tuple(tie('e'), fc.integer({ min: 0, max: 63 })).map(([a, n]) => ({ text: `(${a.text} << ${n})`, js: `(${a.js} << ${n}n)` })),
+        fc.tuple(fc.constantFrom('-', '~'), tie('e')).map(([op, a]) => ({ text: `${op}(${a.text})`, js: `${op}(${a.js})` })),
+        tie('e').map((a) => ({ text: `(${a.text})`, js: `(${a.js})` })),
+      ),
+    }));
+    fc.assert(
+      fc.property(e, (x) => {
+        const expected = BigInt.asUintN(64, new Function(`return ${x.js};`)() as bigint);
+        expect(ev(x.text)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

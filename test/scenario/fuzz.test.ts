@@ -76,7 +76,7 @@ describe('fuzz', () => {
   it('random mutations of the example scenarios', () => {
     fc.assert(
       fc.property(fc.constantFrom(...examples), fc.array(mutation, { minLength: 1, maxLength: 6 }), (text, muts) => load(apply(text, muts))),
-      { numRuns: 600 },
+      { numRuns: 400 },
     );
   });
 
@@ -94,7 +94,7 @@ describe('fuzz', () => {
           expect(r.error.message).not.toMatch(/[\n\r]/);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
   });
 });
