@@ -139,6 +139,46 @@ export function readPage(p: PageEntry, reader: ContentReader, dst: Uint8Array): 
   }
 }
 
+/**
+ * A filler for page i of segment `s` (what readPageAsAdded writes for that page), without
+ * allocating per page: the streaming measurement calls it once per page. `fileSize` is the
+ * size of the segment's file (file contents only).
+ */
+export function segmentPageFiller(s: ManifestSegment, reader: ContentReader, fileSize = 0): (dst: Uint8Array, i: number) => void {
+  const c = s.contents;
+  const tcsFixup = s.type === 'TCS';
+  switch (c.kind) {
+    case 'zero':
+      return (dst) => {
+        dst.fill(0);
+      };
+    case 'tcs':
+      return (dst) => {
+        writeTcs(c.tcs, dst);
+        if (tcsFixup) applyEaddTcsFixup(dst);
+      };
+    case 'pattern':
+      return (dst, i) => {
+        fillPattern(c.pattern, i * PAGE_SIZE, dst);
+        if (tcsFixup) applyEaddTcsFixup(dst);
+      };
+    case 'file': {
+      const start = Number(c.offset);
+      return (dst, i) => {
+        const pos = start + i * PAGE_SIZE;
+        const len = Math.max(0, Math.min(PAGE_SIZE, fileSize - pos));
+        let got = 0;
+        if (len > 0) {
+          got = reader.readAt(c.path, pos, len === PAGE_SIZE ? dst : dst.subarray(0, len));
+          if (got !== len) throw new ContentError(`${c.path}: short read at offset ${pos} (${got} of ${len} bytes)`);
+        }
+        if (got < PAGE_SIZE) dst.fill(0, got);
+        if (tcsFixup) applyEaddTcsFixup(dst);
+      };
+    }
+  }
+}
+
 /** The bytes EADD leaves in the EPC page: readPage plus the TCS fixup for TCS pages. */
 export function readPageAsAdded(p: PageEntry, reader: ContentReader, dst: Uint8Array): void {
   readPage(p, reader, dst);

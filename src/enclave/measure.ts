@@ -4,7 +4,8 @@
 import type { Crypto } from '../platform/crypto.js';
 import { Mrenclave, type MrenclaveObservers } from '../arch/x86/sgx/measure.js';
 import type { ContentReader } from './content.js';
-import { checkFiles, layoutPages, readPageAsAdded } from './layout.js';
+import { PAGE_SIZE } from '../arch/x86/sgx/arch.js';
+import { checkFiles, segmentPageFiller } from './layout.js';
 import type { EnclaveManifest } from './manifest.js';
 
 export interface ManifestMeasurement {
@@ -31,13 +32,16 @@ export function measureManifest(
   mr.ecreate(m.ssaFrameSize, m.size);
   let pages = 0;
   let measuredPages = 0;
-  for (const p of layoutPages(m, (path) => reader.size(path))) {
-    pages++;
-    if (p.measured) {
-      measuredPages++;
-      mr.addPageWith(p.offset, p.secinfoFlags, (dst) => readPageAsAdded(p, reader, dst));
+  // Segments are sorted by offset, so this is the load order; each segment is one run of pages.
+  for (const seg of m.segments) {
+    const count = Number(seg.size / BigInt(PAGE_SIZE));
+    pages += count;
+    if (seg.measured) {
+      measuredPages += count;
+      const fileSize = seg.contents.kind === 'file' ? reader.size(seg.contents.path) : 0;
+      mr.addPages(seg.offset, count, seg.secinfoFlags, segmentPageFiller(seg, reader, fileSize));
     } else {
-      mr.addPage(p.offset, p.secinfoFlags);
+      mr.addPages(seg.offset, count, seg.secinfoFlags);
     }
   }
   return { mrenclave: mr.finalize(), pages, measuredPages, updateCount: mr.updateCount };

@@ -16,8 +16,11 @@ export const PAGE_RUN_SIZE = 64 + 16 * (64 + SGX_EEXTEND_BLOCK_SIZE);
 export interface PageLane {
   /** A 4096-byte scratch page callers may fill in place before `addScratchPage`. */
   readonly scratch: Uint8Array;
-  /** Append the record run for the scratch page at `offset` with SECINFO.FLAGS `flags` (already TCS-masked). */
-  addScratchPage(offset: number, flags: bigint): void;
+  /**
+   * Append the record run for the scratch page at `offset` (page aligned, < 2^53) with the
+   * measured SECINFO.FLAGS given as u32 halves.
+   */
+  addScratchPage(offset: number, flagsLo: number, flagsHi: number): void;
   /** Bytes pending in the batch. */
   readonly pending: number;
   /** Whether another page run fits before a flush is needed. */
@@ -54,10 +57,8 @@ const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
 const OP = {
   localGet: 0x20,
   i32Const: 0x41,
-  i64Const: 0x42,
   i32Add: 0x6a,
   i32Store: 0x36,
-  i64Store: 0x37,
   end: 0x0b,
   memoryCopy: [0xfc, 10, 0, 0],
 } as const;
@@ -71,27 +72,24 @@ const BATCH_END = WASM_PAGES * 65536;
 const BATCH_RUNS = Math.floor((BATCH_END - BATCH) / PAGE_RUN_SIZE);
 
 /**
- * func page(src, dst, offLo, offHi, flagsLo, flagsHi):
- *   EADD record at dst (tag, offset, flags, 40 zero bytes), then for k = 0..15 the EEXTEND header
- *   (tag, offset + 256k, 48 zero bytes) and memory.copy of src[256k, 256k+256).
- * offLo + 256k never carries into offHi: offsets are page aligned and 256k < 4096.
+ * func page(src, dst, offLo, offHi, flagsLo, flagsHi), for a batch slot `dst` that already holds
+ * the run's constant bytes (the EADD and EEXTEND tags and every zero byte; written once by
+ * slotTemplate() when the lane is made, and never overwritten since slots only ever hold page
+ * runs): stores the EADD offset and flags, each EEXTEND's offset + 256k, and memory.copy of
+ * src[256k, 256k+256) after its header. offLo + 256k never carries into offHi: offsets are page
+ * aligned and 256k < 4096.
  */
 function buildModule(): Uint8Array {
   const [SRC, DST, LO, HI, FLO, FHI] = [0, 1, 2, 3, 4, 5];
   const get = (i: number) => [OP.localGet, i];
   const st32 = (off: number) => [OP.i32Store, 0, ...uleb(off)];
-  const st64 = (off: number) => [OP.i64Store, 0, ...uleb(off)];
   const b: number[] = [];
-  b.push(...get(DST), OP.i64Const, ...sleb(MEAS_EADD), ...st64(0));
   b.push(...get(DST), ...get(LO), ...st32(8), ...get(DST), ...get(HI), ...st32(12));
   b.push(...get(DST), ...get(FLO), ...st32(16), ...get(DST), ...get(FHI), ...st32(20));
-  for (let o = 24; o < 64; o += 8) b.push(...get(DST), OP.i64Const, 0, ...st64(o));
   for (let k = 0; k < 16; k++) {
     const h = 64 + k * 320;
-    b.push(...get(DST), OP.i64Const, ...sleb(MEAS_EEXTEND), ...st64(h));
     b.push(...get(DST), ...get(LO), OP.i32Const, ...sleb(BigInt(k * 256)), OP.i32Add, ...st32(h + 8));
     b.push(...get(DST), ...get(HI), ...st32(h + 12));
-    for (let o = 16; o < 64; o += 8) b.push(...get(DST), OP.i64Const, 0, ...st64(h + o));
     b.push(...get(DST), OP.i32Const, ...sleb(BigInt(h + 64)), OP.i32Add);
     b.push(...get(SRC), OP.i32Const, ...sleb(BigInt(k * 256)), OP.i32Add);
     b.push(OP.i32Const, ...sleb(256n), ...OP.memoryCopy);
@@ -106,6 +104,15 @@ function buildModule(): Uint8Array {
     ...section(7, vec([[...name('mem'), 0x02, 0], [...name('page'), 0x00, 0]])),
     ...section(10, vec([[...uleb(fn.length), ...fn]])),
   ]);
+}
+
+/** The constant bytes of a page run: the EADD and 16 EEXTEND tags; everything else zero. */
+function slotTemplate(): Uint8Array {
+  const t = new Uint8Array(PAGE_RUN_SIZE);
+  const v = new DataView(t.buffer);
+  v.setBigUint64(0, MEAS_EADD, true);
+  for (let k = 0; k < 16; k++) v.setBigUint64(64 + k * 320, MEAS_EEXTEND, true);
+  return t;
 }
 
 // Minimal typings for the WebAssembly JS API (not in lib ES2022).
@@ -141,6 +148,8 @@ class WasmLane implements PageLane {
     this.mem = new Uint8Array(inst.exports.mem.buffer);
     this.fn = inst.exports.page;
     this.scratch = this.mem.subarray(SCRATCH, SCRATCH + PAGE_SIZE);
+    const t = slotTemplate();
+    for (let i = 0; i < BATCH_RUNS; i++) this.mem.set(t, BATCH + i * PAGE_RUN_SIZE);
   }
   get pending(): number {
     return this.len;
@@ -148,9 +157,9 @@ class WasmLane implements PageLane {
   get full(): boolean {
     return this.len + PAGE_RUN_SIZE > BATCH_RUNS * PAGE_RUN_SIZE;
   }
-  addScratchPage(offset: number, flags: bigint): void {
+  addScratchPage(offset: number, flagsLo: number, flagsHi: number): void {
     if (this.full) throw new Error('page lane full: take() first');
-    this.fn(SCRATCH, BATCH + this.len, offset >>> 0, Math.floor(offset / 0x1_0000_0000), Number(flags & 0xffff_ffffn), Number(flags >> 32n));
+    this.fn(SCRATCH, BATCH + this.len, offset >>> 0, Math.floor(offset / 0x1_0000_0000), flagsLo, flagsHi);
     this.len += PAGE_RUN_SIZE;
   }
   take(): Uint8Array {
@@ -171,8 +180,9 @@ class JsLane implements PageLane {
   get full(): boolean {
     return this.len + PAGE_RUN_SIZE > this.buf.length;
   }
-  addScratchPage(offset: number, flags: bigint): void {
+  addScratchPage(offset: number, flagsLo: number, flagsHi: number): void {
     if (this.full) throw new Error('page lane full: take() first');
+    const flags = (BigInt(flagsHi) << 32n) | BigInt(flagsLo);
     const b = this.buf;
     const v = this.view;
     let o = this.len;

@@ -34,6 +34,8 @@ export const EEXTEND_CHUNKS_PER_PAGE = PAGE_SIZE / SGX_EEXTEND_BLOCK_SIZE;
 export const MEASURED_PAGE_STREAM_SIZE = MEAS_RECORD_SIZE + EEXTEND_CHUNKS_PER_PAGE * EEXTEND_RECORD_SIZE;
 
 const U32_MAX = 0xffff_ffffn;
+/** Largest page offset the batching lane takes (offsets are doubles there): 2^53 - 4096. */
+const MAX_LANE_OFFSET_NUM = Number.MAX_SAFE_INTEGER - 0xfff;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 function checkU64(v: bigint, what: string): void {
@@ -204,7 +206,7 @@ export class Mrenclave {
       return;
     }
     if (page.length !== PAGE_SIZE) throw new Error(`page is ${page.length} bytes, not ${PAGE_SIZE}`);
-    this.addPageWith(offset, secinfoFlags, (dst) => dst.set(page));
+    this.bulk(offset, secinfoFlags, page, null);
   }
 
   /**
@@ -213,34 +215,88 @@ export class Mrenclave {
    * reader put file data straight where the measurement reads it.
    */
   addPageWith(offset: bigint, secinfoFlags: bigint, fill: (dst: Uint8Array) => void): void {
-    this.requireCreated('EADD');
-    const rec = eaddRecord(offset, secinfoFlags); // validates offset and flags
-    const flags = measuredSecinfoFlags(secinfoFlags);
-    if (offset > BigInt(Number.MAX_SAFE_INTEGER) - BigInt(PAGE_SIZE)) {
-      // Beyond 2^53: the lane works on doubles; take the record-by-record path.
-      const page = new Uint8Array(PAGE_SIZE);
-      fill(page);
-      this.flushLane();
-      this.observers?.log?.({ kind: 'EADD', offset, secinfoFlags: flags });
-      this.absorb(rec);
-      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
-        const o = k * SGX_EEXTEND_BLOCK_SIZE;
-        this.eextend(offset + BigInt(o), page.subarray(o, o + SGX_EEXTEND_BLOCK_SIZE));
+    this.bulk(offset, secinfoFlags, null, fill);
+  }
+
+  /**
+   * Measure `count` consecutive pages from `offset` with the same SECINFO flags: EADD each and,
+   * if `fill` is given, EEXTEND all 16 chunks of the bytes `fill(dst, i)` writes for page i (dst
+   * is a reused scratch page, valid only during the call). Equivalent to `count` addPage calls;
+   * the fast path for whole segments (no per-page bigint arithmetic).
+   */
+  addPages(offset: bigint, count: number, secinfoFlags: bigint, fill?: (dst: Uint8Array, index: number) => void): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new Error(`page count ${count} is not a non-negative integer`);
+    const end = offset + BigInt(count) * BigInt(PAGE_SIZE);
+    if (fill === undefined || this.observers?.log !== undefined || offset < 0n || end - BigInt(PAGE_SIZE) > BigInt(MAX_LANE_OFFSET_NUM)) {
+      for (let i = 0; i < count; i++) {
+        const off = offset + BigInt(i * PAGE_SIZE);
+        if (fill === undefined) this.eadd(off, secinfoFlags);
+        else this.bulk(off, secinfoFlags, null, (dst) => fill(dst, i));
       }
       return;
     }
-    const lane = (this.lane ??= newPageLane(this.options.forceJsLane));
+    if (count === 0) return;
+    this.requireCreated('EADD');
+    eaddRecord(offset, secinfoFlags); // validates alignment and ranges once
+    if (secinfoFlags !== this.flagsIn) this.setFlags(secinfoFlags);
+    const lane = this.lane ?? (this.lane = newPageLane(this.options.forceJsLane));
+    const base = Number(offset);
+    const lo = this.flagsLo;
+    const hi = this.flagsHi;
+    for (let i = 0; i < count; i++) {
+      if (lane.full) this.flushLane();
+      fill(lane.scratch, i);
+      lane.addScratchPage(base + i * PAGE_SIZE, lo, hi);
+    }
+    this.blocks += count * (PAGE_RUN_SIZE / MEAS_RECORD_SIZE);
+  }
+
+  private setFlags(secinfoFlags: bigint): void {
+    this.flagsIn = secinfoFlags;
+    this.flagsMeasured = measuredSecinfoFlags(secinfoFlags);
+    this.flagsLo = Number(this.flagsMeasured & 0xffff_ffffn);
+    this.flagsHi = Number(this.flagsMeasured >> 32n);
+  }
+
+  // Cache of the last SECINFO.FLAGS seen by bulk(): the measured value split into u32 halves.
+  private flagsIn = -1n;
+  private flagsMeasured = 0n;
+  private flagsLo = 0;
+  private flagsHi = 0;
+
+  private bulk(offset: bigint, secinfoFlags: bigint, page: Uint8Array | null, fill: ((dst: Uint8Array) => void) | null): void {
+    if (this.h === null) this.requireCreated('EADD');
+    // Number(offset) is exact below MAX_LANE_OFFSET and rounds (and so fails a check) above it.
+    const off = Number(offset);
+    if (!(off >= 0 && off <= MAX_LANE_OFFSET_NUM && off % PAGE_SIZE === 0) || (secinfoFlags !== this.flagsIn && (secinfoFlags < 0n || secinfoFlags > U64_MAX))) {
+      // Invalid (eaddRecord throws) or beyond 2^53 (the lane works on doubles): record by record.
+      const rec = eaddRecord(offset, secinfoFlags);
+      const data = new Uint8Array(PAGE_SIZE);
+      if (page) data.set(page);
+      else fill!(data);
+      this.flushLane();
+      this.observers?.log?.({ kind: 'EADD', offset, secinfoFlags: measuredSecinfoFlags(secinfoFlags) });
+      this.absorb(rec);
+      for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
+        const o = k * SGX_EEXTEND_BLOCK_SIZE;
+        this.eextend(offset + BigInt(o), data.subarray(o, o + SGX_EEXTEND_BLOCK_SIZE));
+      }
+      return;
+    }
+    if (secinfoFlags !== this.flagsIn) this.setFlags(secinfoFlags);
+    const lane = this.lane ?? (this.lane = newPageLane(this.options.forceJsLane));
     if (lane.full) this.flushLane();
-    fill(lane.scratch);
+    if (page) lane.scratch.set(page);
+    else fill!(lane.scratch);
     const log = this.observers?.log;
     if (log) {
-      log({ kind: 'EADD', offset, secinfoFlags: flags });
+      log({ kind: 'EADD', offset, secinfoFlags: this.flagsMeasured });
       for (let k = 0; k < EEXTEND_CHUNKS_PER_PAGE; k++) {
         const o = k * SGX_EEXTEND_BLOCK_SIZE;
         log({ kind: 'EEXTEND', offset: offset + BigInt(o), data: lane.scratch.subarray(o, o + SGX_EEXTEND_BLOCK_SIZE) });
       }
     }
-    lane.addScratchPage(Number(offset), flags);
+    lane.addScratchPage(off, this.flagsLo, this.flagsHi);
     this.blocks += PAGE_RUN_SIZE / MEAS_RECORD_SIZE;
   }
 

@@ -195,12 +195,42 @@ describe.each(lanes)('Mrenclave (forceJsLane=%s)', (forceJsLane) => {
     expect(c.updateCount).toBe(1 + 2 + 2 * 80 + 1);
   });
 
+  it('addPages (segment fast path) equals addPage per page, with and without a log, and unmeasured runs', () => {
+    const pages = [pagePattern(11), pagePattern(12), pagePattern(13)];
+    const want = refHash(refStream(1, 0x100000n, [
+      ...pages.map((d, i) => ({ off: 0x40000n + BigInt(i * 4096), flags: 0x205n, data: d })),
+      { off: 0x80000n, flags: 0x203n },
+      { off: 0x81000n, flags: 0x203n },
+    ]));
+    for (const logged of [false, true]) {
+      const seen: MeasurementRecord[] = [];
+      const m = new Mrenclave(nodeCrypto, logged ? { log: (r) => seen.push(r) } : undefined, { forceJsLane });
+      m.ecreate(1, 0x100000n);
+      m.addPages(0x40000n, 3, 0x205n, (dst, i) => dst.set(pages[i]));
+      m.addPages(0x50000n, 0, 0x205n, () => {
+        throw new Error('not called');
+      });
+      m.addPages(0x80000n, 2, 0x203n);
+      expect(hex(m.finalize())).toBe(want);
+      expect(m.updateCount).toBe(1 + 5 + 3 * 80);
+      if (logged) expect(seen.length).toBe(1 + 5 + 48);
+    }
+    const m = new Mrenclave(nodeCrypto, undefined, { forceJsLane });
+    m.ecreate(1, 0x100000n);
+    expect(() => m.addPages(0x40010n, 1, 0x205n, () => {})).toThrow(/page aligned/);
+    expect(() => m.addPages(0n, -1, 0x205n)).toThrow(/page count/);
+  });
+
   it('offsets above 2^53 take the exact path', () => {
     const off = (1n << 60n) + 0x3000n;
     const m = new Mrenclave(nodeCrypto, undefined, { forceJsLane });
     m.ecreate(1, 1n << 61n);
     m.addPage(off, 0x203n, pagePattern(5));
-    expect(hex(m.finalize())).toBe(refHash(refStream(1, 1n << 61n, [{ off, flags: 0x203n, data: pagePattern(5) }])));
+    m.addPages(off + 0x1000n, 1, 0x203n, (d) => d.set(pagePattern(6)));
+    expect(hex(m.finalize())).toBe(refHash(refStream(1, 1n << 61n, [
+      { off, flags: 0x203n, data: pagePattern(5) },
+      { off: off + 0x1000n, flags: 0x203n, data: pagePattern(6) },
+    ])));
   });
 
   it('records before ECREATE and bad chunk sizes are internal errors', () => {
