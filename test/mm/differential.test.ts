@@ -133,6 +133,28 @@ describe('mm differential test against the host kernel', () => {
     expect(existsSync(bin)).toBe(true);
 
     const seqs = fc.sample(seqArb, { numRuns: RUNS, seed: SEED });
+    // The generator covers every flag the issue names, file-backed and anonymous, private and
+    // shared, and invalid arguments.
+    const maps = seqs.flat().filter((o): o is Extract<Op, { op: 'M' }> => o.op === 'M');
+    const has = (pred: (o: Extract<Op, { op: 'M' }>) => boolean): number => maps.filter(pred).length;
+    const type = (o: Extract<Op, { op: 'M' }>): number => o.flags & 0xf;
+    const coverage = {
+      MAP_FIXED: has((o) => (o.flags & MAP_FIXED) !== 0),
+      MAP_FIXED_NOREPLACE: has((o) => (o.flags & MAP_FIXED_NOREPLACE) !== 0),
+      MAP_SHARED: has((o) => type(o) === MAP_SHARED),
+      MAP_PRIVATE: has((o) => type(o) === MAP_PRIVATE),
+      MAP_SHARED_VALIDATE: has((o) => type(o) === MAP_SHARED_VALIDATE),
+      MAP_ANONYMOUS: has((o) => (o.flags & MAP_ANONYMOUS) !== 0),
+      MAP_GROWSDOWN: has((o) => (o.flags & MAP_GROWSDOWN) !== 0),
+      fileShared: has((o) => !(o.flags & MAP_ANONYMOUS) && o.fdsel >= 0 && o.fdsel <= 2 && type(o) === MAP_SHARED),
+      filePrivate: has((o) => !(o.flags & MAP_ANONYMOUS) && o.fdsel >= 0 && o.fdsel <= 2 && type(o) === MAP_PRIVATE),
+      anonShared: has((o) => (o.flags & MAP_ANONYMOUS) !== 0 && type(o) === MAP_SHARED),
+      hint: has((o) => o.hint === 1 && !(o.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))),
+      invalidType: has((o) => type(o) === 0 || type(o) === 0xf),
+      badFd: has((o) => o.fdsel === 3 && !(o.flags & MAP_ANONYMOUS)),
+      zeroLength: has((o) => o.len === 0),
+    };
+    for (const [name, n] of Object.entries(coverage)) expect(n, `generator coverage of ${name}`).toBeGreaterThan(0);
     let input = `REGION ${NP}\n`;
     for (const s of seqs) input += 'SEQ\n' + s.map(opLine).join('\n') + '\nEND\n';
     if (process.env.MMDIFF_DUMP) writeFileSync(process.env.MMDIFF_DUMP, input);
