@@ -422,9 +422,23 @@ function zodMessage(iss: { code: string; input?: unknown; expected?: string; ins
   return undefined;
 }
 
+/** Schemas by option set (building one costs more than using it). */
+const schemaCache = new Map<string, ReturnType<typeof rawSchema>>();
+
+function cachedSchema(o: Required<SetupOptions>): ReturnType<typeof rawSchema> {
+  const key = JSON.stringify([o.fsTypes, o.deviceKinds]);
+  let s = schemaCache.get(key);
+  if (s === undefined) {
+    s = rawSchema(o);
+    if (schemaCache.size > 16) schemaCache.clear();
+    schemaCache.set(key, s);
+  }
+  return s;
+}
+
 /** Validate the shape of `setup` (undefined = every default). Returns the raw data or issues. */
 function parseRaw(raw: unknown, o: Required<SetupOptions>): { data?: RawSetup; issues: SetupIssue[] } {
-  const r = rawSchema(o).safeParse(raw ?? {}, { error: (iss) => zodMessage(iss as never) });
+  const r = cachedSchema(o).safeParse(raw ?? {}, { error: (iss) => zodMessage(iss as never) });
   if (r.success) return { data: r.data, issues: [] };
   const issues: SetupIssue[] = [];
   for (const iss of r.error.issues) {
