@@ -1,0 +1,10 @@
+// The SGX driver designs (docs/designs.md). Importing this module registers every design: one
+// import line per design folder (D0-D6 are added by their folders' authors).
+import './mainline/index.js';
+
+export * from './design.js';
+export { registerDesign, listDesigns, lookupDesign, findDesign } from './registry.js';
+export { D7, D8 } from './mainline/index.js';
+export { vdsoSgxEnterEnclave, type VdsoEnterRequest, type VdsoEnterResult } from './common/vdso.js';
+export { sgxPlatform, sgxPlatformId, installedSgx } from './common/install.js';
+export { setSignalPending, setConcurrentIoctl, holdForReclaim, releaseReclaimHold, enclIdOfFd } from './common/knobs.js';
