@@ -622,26 +622,83 @@ class Compiler {
         this.tunables.delete(t.name);
       }
     }
+    const n = this.normalizeCond(expr);
+    let node = this.condKey.get(n.key);
+    if (node === undefined) node = this.createCondNode(n);
+    return { node, swap: n.swap };
+  }
+
+  /** cond_normalize_expr(): strip a trailing `not` (swapping the branches), collect the booleans in
+   *  order of appearance, and for at most COND_MAX_BOOLS (5) of them precompute the truth table
+   *  (bit `test` set when the expression is true with bool_ids[j] = bit j of test). cond_expr_equal()
+   *  then treats two conditionals as one when they use the same set of booleans and have the same
+   *  table (even if the booleans appear in another order), else compares the expressions. */
+  private normalizeCond(expr: CondTok[]): { expr: CondTok[]; swap: boolean; key: string } {
     let e = expr;
     let swap = false;
     if (e.length > 1 && e[e.length - 1].op === 'not') {
       e = e.slice(0, -1);
       swap = true;
     }
-    const key = e.map((t) => (t.op === 'bool' ? t.name : '@' + t.op)).join(' ');
-    let node = this.condKey.get(key);
-    if (node === undefined) {
-      node = this.condNodes.length;
-      this.condKey.set(key, node);
-      const bools: number[] = [];
-      for (const t of e) if (t.op === 'bool' && !bools.includes(this.boolIndex.get(t.name)!)) bools.push(this.boolIndex.get(t.name)!);
-      this.condNodes.push({ expr: e, exprText: condExprText(e), bools });
-      this.condTabs.push(new Map(), new Map());
+    const ids: string[] = [];
+    for (const t of e) if (t.op === 'bool' && !ids.includes(t.name)) ids.push(t.name);
+    let key: string;
+    if (ids.length <= 5) {
+      const idx = new Map<string, number>(ids.map((b, i) => [b, i]));
+      let table = 0;
+      const vals = new Array<boolean>(ids.length);
+      for (let test = 0; test < 1 << ids.length; test++) {
+        for (let j = 0; j < ids.length; j++) vals[j] = (test & (1 << j)) !== 0;
+        if (evalCond(e, idx, vals)) table = (table | (1 << test)) >>> 0;
+      }
+      key = `P|${[...ids].sort().join(',')}|${table}`;
+    } else key = 'E|' + e.map((t) => (t.op === 'bool' ? t.name : '@' + t.op)).join(' ');
+    return { expr: e, swap, key };
+  }
+
+  private createCondNode(n: { expr: CondTok[]; key: string }): number {
+    const node = this.condNodes.length;
+    this.condKey.set(n.key, node);
+    const bools: number[] = [];
+    for (const t of n.expr) if (t.op === 'bool' && !bools.includes(this.boolIndex.get(t.name)!)) bools.push(this.boolIndex.get(t.name)!);
+    this.condNodes.push({ expr: n.expr, exprText: condExprText(n.expr), bools });
+    this.condTabs.push(new Map(), new Map());
+    return node;
+  }
+
+  /** The kernel policy's conditional nodes in libsepol's creation order, which decides whose
+   *  expression text a merged node keeps: per block (global first), the block's distinct
+   *  conditionals (first occurrence kept, get_decl_cond_list) visited last to first
+   *  (expand.c cond_node_copy "copy the nodes in *reverse* order"). */
+  private createCondNodes(): void {
+    let decl: Decl | null = null;
+    let group: { expr: CondTok[]; key: string }[] = [];
+    const flush = (): void => {
+      for (let i = group.length - 1; i >= 0; i--) if (!this.condKey.has(group[i].key)) this.createCondNode(group[i]);
+      group = [];
+    };
+    for (const [s, d] of this.enabledStmts()) {
+      if (d !== decl) {
+        flush();
+        decl = d;
+      }
+      if (s.k !== 'if') continue;
+      let ok = true;
+      let hasBool = false;
+      for (const t of s.expr) {
+        if (t.op !== 'bool') continue;
+        if (this.boolIndex.has(t.name)) hasBool = true;
+        else ok = false; // tunables (folded, or mixed: condFor converts them) and unknown names
+      }
+      if (!ok || !hasBool) continue;
+      const n = this.normalizeCond(s.expr);
+      if (!group.some((g) => g.key === n.key)) group.push(n);
     }
-    return { node, swap };
+    flush();
   }
 
   private buildRules(): void {
+    this.createCondNodes();
     for (const [s] of this.enabledStmts()) {
       if (s.k === 'if') {
         const c = this.condFor(s.expr);

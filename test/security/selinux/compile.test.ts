@@ -66,6 +66,28 @@ if (!a) { allow loader_t lib_t:file write; }
     ]);
   });
 
+  it('merges conditionals with the same booleans and truth table, as cond_expr_equal does', () => {
+    const p = compileText(`${TYPES}
+bool a false;
+bool b true;
+if (a && b) { allow loader_t lib_t:file read; }
+if (b && a) { allow loader_t lib_t:file write; }
+if (a && !b) { allow loader_t tmp_t:file read; }
+if (b && !a) { allow loader_t tmp_t:file write; }
+`);
+    // `a && b` and `b && a` are one node (same booleans, same truth table); so are `a && !b` and
+    // `b && !a` (their tables coincide because each is computed in its own boolean order: a
+    // libsepol quirk). The node keeps the first conditional's expression (get_decl_cond_list).
+    // Same result from checkpolicy 3.4 + sesearch 4.4 on this policy (merged into builtin:default):
+    //   allow sgx_loader_t lib_t:dir { read write }; [ qb && qa ]:True
+    //   allow sgx_loader_t tmp_t:lnk_file { read write }; [ ! qb && qa ]:True
+    expect(queryPolicy(p, {}).map((r) => r.text)).toEqual([
+      'allow loader_t lib_t:file { read write }; [ b && a ]:True',
+      'allow loader_t tmp_t:file { read write }; [ ! b && a ]:True',
+    ]);
+    expect(p.condNodes.length).toBe(2);
+  });
+
   it('folds tunables into unconditional rules (expand.c discard_tunables)', () => {
     const p = compileText(`${TYPES}
 tunable t true;

@@ -28,6 +28,7 @@ sensitivity s0;
 dominance { s0 }
 category c0;
 level s0:c0;
+mlsconstrain file { relabelto } ( h1 dom h2 );
 `;
 
 export const TEST_FOOTER = `
