@@ -29,16 +29,17 @@ export interface DesignRef {
 }
 
 /**
- * The designs of the reference notes (sgx-driver-and-designs.md §2), used until the runner
- * supplies its own list through LoadOptions.designs.
+ * The designs of the reference notes (sgx-driver-and-designs.md §2) under the slugs of
+ * src/drivers/sgx, used until the runner supplies the registry's list through
+ * LoadOptions.designs (which can also name variants such as D3-static).
  */
 export const PROVISIONAL_DESIGNS: readonly DesignRef[] = [
   { id: 'D0', aliases: ['v20'], title: 'v20 status quo (pre-May-2019 driver)' },
   { id: 'D1', aliases: ['copy-source-perms'], title: 'source-VMA permission copy (Sean Christopherson, 2019-05-17)' },
   { id: 'D2', aliases: ['sigstruct-file'], title: 'SIGSTRUCT file as proxy (Andy Lutomirski, 2019-05-15)' },
   { id: 'D3', aliases: ['execute-intent'], title: 'execute_intent, static or dynamic (Andy Lutomirski, 2019-05-30)' },
-  { id: 'D4', aliases: ['declared-max-prot'], title: 'ALLOW_* max protection declared at EADD (RFC v1/v2, 2019-05-31)' },
-  { id: 'D5', aliases: ['sgx-permissions'], title: 'SGX-specific SELinux permissions (RFC v3/v4, June 2019)' },
+  { id: 'D4', aliases: ['allow-prot'], title: 'ALLOW_* max protection declared at EADD (RFC v1/v2, 2019-05-31)' },
+  { id: 'D5', aliases: ['sgx-perms'], title: 'SGX-specific SELinux permissions (RFC v3/v4, June 2019)' },
   { id: 'D6', aliases: ['ema'], title: 'LSM-tracked enclave memory areas (Cedric Xing, June-July 2019)' },
   { id: 'D7', aliases: ['mainline-5.11'], title: 'mainline 5.11', mainlineSince: '5.11' },
   { id: 'D8', aliases: ['mainline-6.0', 'sgx2'], title: 'mainline 6.0 with SGX2', mainlineSince: '6.0' },
