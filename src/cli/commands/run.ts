@@ -49,6 +49,8 @@ export function renderEvent(e: TraceEvent, pending: Map<number, string>): string
       return `[pid ${e.pid ?? '-'}] ${e.message}`;
     case 'driver':
       return `[pid ${e.pid}] ${e.driver}: ${e.message}`;
+    default:
+      return null; // kinds other subsystems add (AVC lines...) are rendered by their own code
   }
 }
 
