@@ -11,6 +11,7 @@ import { O_RDONLY, O_RDWR, O_WRONLY, O_APPEND } from '../../src/abi/fcntl.js';
 import { VM_MAYWRITE, VM_MAYEXEC, VM_SHARED, VM_MAYSHARE, VM_ACCOUNT, VM_GROWSDOWN } from '../../src/abi/vm_flags.js';
 import { CAP_SYS_RAWIO } from '../../src/abi/capability.js';
 import { TASK_SIZE } from '../../src/abi/page.js';
+import { NoopLsm } from '../../src/security/lsm.js';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 
@@ -80,6 +81,41 @@ describe('mmap: argument checks', () => {
     const fd = k.sys.open(pid, '/dev/null', O_RDWR);
     expect(fd).toBeGreaterThanOrEqual(0);
     expect(k.sys.mmap(pid, 0, PAGE, PROT_READ, MAP_PRIVATE, fd, 0)).toBe(-ENODEV);
+  });
+});
+
+describe('mmap: limits', () => {
+  it('do_mmap: more than vm.max_map_count mappings gives ENOMEM ("Too many mappings?")', () => {
+    const { k, pid } = boot({ maxMapCount: 2 });
+    k.sys.mmap(pid, AREA, PAGE, PROT_READ, ANON | MAP_FIXED, -1, 0);
+    k.sys.mmap(pid, AREA + 2 * PAGE, PAGE, PROT_READ, ANON | MAP_FIXED, -1, 0); // 3 > 2 now
+    expect(k.sys.mmap(pid, AREA + 4 * PAGE, PAGE, PROT_READ, ANON | MAP_FIXED, -1, 0)).toBe(-ENOMEM);
+  });
+  it('mmap_region: a MAP_FIXED that would split a VMA at vm.max_map_count gives ENOMEM (do_mas_munmap failed)', () => {
+    const { k, pid } = boot({ maxMapCount: 2 });
+    k.sys.mmap(pid, AREA, 3 * PAGE, PROT_READ, ANON | MAP_FIXED, -1, 0);
+    expect(k.sys.mmap(pid, AREA + PAGE, PAGE, PROT_WRITE, ANON | MAP_FIXED, -1, 0)).toBe(-ENOMEM);
+    expect(layout(k, pid, AREA, AREA + 3 * PAGE)).toEqual(['0-3 r--p']);
+  });
+  it('vm_mmap_pgoff: an error from security_mmap_file() is returned before do_mmap() runs', () => {
+    class Deny extends NoopLsm {
+      override mmap_file(): number {
+        return -EACCES;
+      }
+    }
+    const { k, pid } = boot({ lsm: new Deny() });
+    expect(k.sys.mmap(pid, AREA, 0, PROT_READ, ANON | MAP_FIXED, -1, 0)).toBe(-EACCES);
+  });
+  it('mmap_region: a failing driver ->mmap under MAP_FIXED leaves the range unmapped in 6.1 and restores it in 6.12+', () => {
+    for (const [version, want] of [['6.1', []], ['6.12', ['0-2 r--p']]] as const) {
+      const { k, pid } = boot({ version });
+      k.fs.registerChrdev(240, 0, { name: 'fail', mmap: () => -ENODEV });
+      k.fs.mknod('/dev/fail', { major: 240, minor: 0 });
+      const fd = k.sys.open(pid, '/dev/fail', O_RDWR);
+      k.sys.mmap(pid, AREA, 2 * PAGE, PROT_READ, ANON | MAP_FIXED, -1, 0);
+      expect(k.sys.mmap(pid, AREA, 2 * PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0)).toBe(-ENODEV);
+      expect(layout(k, pid, AREA, AREA + 2 * PAGE)).toEqual(want);
+    }
   });
 });
 
