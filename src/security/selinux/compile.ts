@@ -487,6 +487,7 @@ class Compiler {
         this.extra[k2] = (this.extra[k2] ?? 0) + n;
       }
     }
+    this.countExpandedRbac();
     // mandatory: the kernel needs the handle_unknown check against its classmap
     if (this.opts.handleUnknown === 'reject' && this.opts.kernelClassmap) {
       for (const [cname, perms] of this.opts.kernelClassmap) {
@@ -498,6 +499,47 @@ class Compiler {
         for (const p of perms) if (!this.classes[ci].permIndex.has(p)) this.err({ line: 1, col: 1 }, `handle_unknown reject: the kernel permission ${cname} ${p} is not defined in the policy`);
       }
     }
+  }
+
+  /** Expanded counts as the kernel policy stores them (expand.c expand_range_trans,
+   *  copy_role_trans, copy_role_allows): distinct (source type, target type, class) range
+   *  transitions, (role, type, class) role transitions and (role, role) role allows, with type and
+   *  role attributes expanded; a missing class means `process`. */
+  private countExpandedRbac(): void {
+    const roleAttrs = new Map<string, Set<string>>();
+    for (const [s] of this.enabledStmts()) if (s.k === 'attribute_role') roleAttrs.set(s.name, new Set());
+    for (const [s] of this.enabledStmts()) {
+      if (s.k === 'roleattribute') for (const a of s.attrs) roleAttrs.get(a)?.add(s.role);
+    }
+    const allRoles = this.roles;
+    const expandRoles = (ns: NameSetAst): string[] => {
+      const out = new Set<string>();
+      if (ns.star) for (const r of allRoles) out.add(r);
+      for (const n of ns.items) {
+        const m = roleAttrs.get(n);
+        if (m) for (const r of m) out.add(r);
+        else out.add(n);
+      }
+      return ns.comp ? allRoles.filter((r) => !out.has(r)) : [...out];
+    };
+    const proc = this.classIndex.get('process');
+    const rt = new Set<string>();
+    const rolet = new Set<string>();
+    const ra = new Set<string>();
+    for (const [s] of this.enabledStmts()) {
+      if (s.k === 'range_transition') {
+        const classes = s.classes ? this.classSetIds(s.classes, s) : proc === undefined ? [] : [proc + 1];
+        for (const a of this.expandTypeSet(s.src, true, s)) for (const b of this.expandTypeSet(s.tgt, true, s)) for (const c of classes) rt.add(`${a},${b},${c}`);
+      } else if (s.k === 'role_transition') {
+        const classes = s.classes ? this.classSetIds(s.classes, s) : proc === undefined ? [] : [proc + 1];
+        for (const r of expandRoles(s.roles)) for (const t of this.expandTypeSet(s.types, true, s)) for (const c of classes) rolet.add(`${r},${t},${c}`);
+      } else if (s.k === 'role_allow') {
+        for (const a of expandRoles(s.from)) for (const b of expandRoles(s.to)) ra.add(`${a},${b}`);
+      }
+    }
+    this.extra.range_transition_expanded = rt.size;
+    this.extra.role_transition_expanded = rolet.size;
+    this.extra.role_allow_expanded = ra.size;
   }
 
   private addAlias(a: string, id: number, s: Stmt): void {

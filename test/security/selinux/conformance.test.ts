@@ -19,8 +19,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 // The labels the issue requires to be equal, as seinfo prints them.
 const LABELS = ['Types', 'Attributes', 'Classes', 'Permissions', 'Booleans', 'Allow', 'Auditallow', 'Dontaudit', 'Type_trans'];
-// Further labels that match as well (compared too; the rest are documented in docs/selinux.md).
-const MORE = ['Cond. Expr.', 'Users', 'Sensitivities', 'Categories', 'Type_change', 'Type_member', 'Constraints', 'MLS Constrain', 'Polcap', 'Permissives', 'Allowxperm', 'Auditallowxperm', 'Dontauditxperm', 'Initial SIDs', 'Fs_use', 'Genfscon', 'Portcon'];
+// Every other seinfo label as well, except Neverallow (a kernel policy carries none; docs/selinux.md).
+const MORE = ['Cond. Expr.', 'Roles', 'Range_trans', 'Role allow', 'Role_trans', 'Validatetrans', 'MLS Val. Tran', 'Defaults', 'Typebounds', 'Netifcon', 'Nodecon', 'Ibendportcon', 'Ibpkeycon', 'Users', 'Sensitivities', 'Categories', 'Type_change', 'Type_member', 'Constraints', 'MLS Constrain', 'Polcap', 'Permissives', 'Allowxperm', 'Auditallowxperm', 'Dontauditxperm', 'Initial SIDs', 'Fs_use', 'Genfscon', 'Portcon'];
 
 function toolsMissing(): string[] {
   const m: string[] = [];
