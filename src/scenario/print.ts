@@ -60,8 +60,9 @@ function printBare(e: Expr): string {
     case 'ident':
       return checkIdent(e.name, 'name');
     case 'unary': {
+      // `- -1`, not `--1` (which reads like C's decrement); no parentheses, which would nest deeper.
       const inner = printExpr(e.operand, UNARY_PREC);
-      return e.operand.kind === 'unary' ? `${e.op}(${inner})` : e.op + inner;
+      return e.op === '-' && inner.startsWith('-') ? `- ${inner}` : e.op + inner;
     }
     case 'binary': {
       const p = PREC[e.op];

@@ -130,7 +130,7 @@ describe('printer round trip', () => {
     };
     expect(canon('fd=open( "/dev/sgx_enclave" ,O_RDWR )')).toBe('fd = open("/dev/sgx_enclave", O_RDWR)');
     expect(canon('base = mmap(NULL, 0x8000, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0)')).toBe('base = mmap(NULL, 0x8000, PROT_READ|PROT_EXEC, MAP_SHARED, fd, 0)');
-    expect(canon('f((a+b)*c, a+(b+c), (a+b)+c, -(-1), 4k, 0o17, 0B11)')).toBe('f((a + b) * c, a + (b + c), a + b + c, -(-1), 4K, 017, 0b11)');
+    expect(canon('f((a+b)*c, a+(b+c), (a+b)+c, -(-1), ~-~x, 4k, 0o17, 0B11)')).toBe('f((a + b) * c, a + (b + c), a + b + c, - -1, ~-~x, 4K, 017, 0b11)');
     expect(canon('open("/x",O_RDONLY)=-1 EACCES (Permission denied)')).toBe('open("/x", O_RDONLY) = -1 EACCES');
     expect(canon('write(a, "\\x00ab\\tc\\177\\"")')).toBe('write(a, "\\x00ab\\tc\\x7f\\"")');
     expect(canon('write(a, hex"90 90C3")')).toBe('write(a, hex"90 90 c3")');
