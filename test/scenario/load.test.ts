@@ -38,6 +38,12 @@ describe('defaults make tiny scenarios tiny', () => {
     expect(s.steps[0].pos).toEqual({ line: 2, col: 5 });
   });
 
+  it('an empty setup is the defaults', () => {
+    expect(stripPositions(ok('setup:\nsteps: []').setup)).toEqual(stripPositions(ok('steps: []').setup));
+    expect(stripPositions(ok('setup: {}\nsteps: []').setup)).toEqual(stripPositions(ok('steps: []').setup));
+    expect(one('description: [1]\nsteps: []')).toBe('t.yaml:1:14: description must be a string');
+  });
+
   it('an empty step list is allowed', () => {
     expect(ok('steps: []').steps).toEqual([]);
     expect(ok('steps:').steps).toEqual([]);
