@@ -412,7 +412,7 @@ export class SelinuxLsm implements Lsm {
   /** inode_has_perm(): 0 for IS_PRIVATE inodes, else avc_has_perm(current, isec->sid, isec->sclass). */
   private inodeHasPerm(k: Kernel, cred: LsmCred, check: string, inode: LsmInode, perms: readonly string[], ad: AuditData, creator?: LsmCred): number {
     if (inode.isPrivate) return 0;
-    return this.hasPerm(k, cred, check, this.taskContext(cred), this.inodeContext(k, inode, creator), inode.inodeClass, perms, ad);
+    return this.hasPerm(k, cred, check, cred.context, this.inodeContext(k, inode, creator), inode.inodeClass, perms, ad);
   }
 
   /**
@@ -421,8 +421,8 @@ export class SelinuxLsm implements Lsm {
    */
   private fileHasPerm(k: Kernel, cred: LsmCred, file: LsmFile, av: readonly string[]): number {
     const ad = this.adFile(cred, file);
-    const s = this.taskContext(cred);
-    const fsecCtx = this.taskContext(file.cred);
+    const s = cred.context;
+    const fsecCtx = file.cred.context;
     if (this.sid(s) !== this.sid(fsecCtx)) {
       const rc = this.hasPerm(k, cred, 'file_has_perm', s, fsecCtx, 'fd', ['use'], ad);
       if (rc) return rc;
@@ -439,7 +439,7 @@ export class SelinuxLsm implements Lsm {
   private fileMapProtCheck(k: Kernel, cred: LsmCred, file: LsmFile | null, prot: number, shared: boolean): number {
     if (this.cfg.defaultNoexec && prot & PROT_EXEC && (!file || file.inode.isPrivate || (!shared && prot & PROT_WRITE))) {
       // "We are making executable an anonymous mapping or a private file mapping that will also be writable."
-      const s = this.taskContext(cred);
+      const s = cred.context;
       const rc = this.hasPerm(k, cred, 'file_map_prot_check', s, s, 'process', ['execmem'], this.adNone(cred));
       if (rc) return rc;
     }
@@ -456,8 +456,8 @@ export class SelinuxLsm implements Lsm {
   private ioctlHasPerm(k: Kernel, cred: LsmCred, file: LsmFile, cmd: number): number {
     const cmd16 = cmd & 0xffff; // (u16) cmd
     const ad: AuditData = this.tracing ? { type: 'IOCTL_OP', pid: cred.pid, comm: cred.comm, path: file.path, dev: file.inode.dev, ino: file.inode.ino, cmd: cmd16 } : NO_AUDIT;
-    const s = this.taskContext(cred);
-    const fsecCtx = this.taskContext(file.cred);
+    const s = cred.context;
+    const fsecCtx = file.cred.context;
     if (this.sid(s) !== this.sid(fsecCtx)) {
       const rc = this.hasPerm(k, cred, 'ioctl_has_perm', s, fsecCtx, 'fd', ['use'], ad);
       if (rc) return rc;
@@ -484,7 +484,7 @@ export class SelinuxLsm implements Lsm {
     if (!mask) return 0; // "No permission to check.  Existence test."
     if (inode.isPrivate) return 0;
     const av = fileMaskToAv(inode.mode, mask);
-    return this.hasPerm(k, cred, 'selinux_inode_permission', this.taskContext(cred), this.inodeContext(k, inode), inode.inodeClass, av, this.adInode(cred, inode));
+    return this.hasPerm(k, cred, 'selinux_inode_permission', cred.context, this.inodeContext(k, inode), inode.inodeClass, av, this.adInode(cred, inode));
   }
 
   /**
@@ -501,7 +501,7 @@ export class SelinuxLsm implements Lsm {
     const av = fileToAv(file);
     if (this.cfg.openPerms) av.push('open'); // open_file_to_av(): policycap open_perms (no sockfs in the model)
     // the subject is file->f_cred; the audit record names current (common_lsm_audit())
-    return this.hasPerm(k, cred, 'file_path_has_perm', this.taskContext(opener), tctx, file.inode.inodeClass, av, this.adFile(cred, file));
+    return this.hasPerm(k, cred, 'file_path_has_perm', opener.context, tctx, file.inode.inodeClass, av, this.adFile(cred, file));
   }
 
   /**
@@ -513,8 +513,8 @@ export class SelinuxLsm implements Lsm {
     this.enter(k, 'file_permission');
     if (!mask) return 0;
     const fsec = this.fsecs.get(file.id);
-    const sid = this.sid(this.taskContext(cred));
-    if (fsec && sid === this.sid(this.taskContext(file.cred)) && fsec.isid === this.sid(this.inodeContext(k, file.inode, file.cred)) && fsec.pseqno === this.seqno) {
+    const sid = this.sid(cred.context);
+    if (fsec && sid === this.sid(file.cred.context) && fsec.isid === this.sid(this.inodeContext(k, file.inode, file.cred)) && fsec.pseqno === this.seqno) {
       return 0; // "No change since file_open check."
     }
     // "file_mask_to_av won't add FILE__WRITE if MAY_APPEND is set"
@@ -541,7 +541,7 @@ export class SelinuxLsm implements Lsm {
   mmap_addr(k: Kernel, cred: LsmCred, addr: number): number {
     this.enter(k, 'mmap_addr');
     if (addr < k.config.lsmMmapMinAddr) {
-      const s = this.taskContext(cred);
+      const s = cred.context;
       return this.hasPerm(k, cred, 'selinux_mmap_addr', s, s, 'memprotect', ['mmap_zero'], this.adNone(cred));
     }
     return 0;
@@ -558,7 +558,7 @@ export class SelinuxLsm implements Lsm {
     this.enter(k, 'file_mprotect');
     if (this.checkreqprot(k)) prot = reqprot;
     if (this.cfg.defaultNoexec && prot & PROT_EXEC && !(vma.flags & VM_EXEC)) {
-      const s = this.taskContext(cred);
+      const s = cred.context;
       let rc = 0;
       if (vma.start >= vma.startBrk && vma.end <= vma.brk) {
         rc = this.hasPerm(k, cred, 'selinux_file_mprotect', s, s, 'process', ['execheap'], this.adNone(cred));
@@ -598,7 +598,7 @@ export class SelinuxLsm implements Lsm {
       case KDSKBENT:
       case KDSKBSENT: {
         // cred_has_capability(cred, CAP_SYS_TTY_CONFIG, CAP_OPT_NONE, true)
-        const s = this.taskContext(cred);
+        const s = cred.context;
         const ad: AuditData = this.tracing ? { type: 'CAP', pid: cred.pid, comm: cred.comm, cap: CAP_SYS_TTY_CONFIG } : NO_AUDIT;
         return this.hasPerm(k, cred, 'cred_has_capability', s, s, 'capability', ['sys_tty_config'], ad);
       }
@@ -638,7 +638,6 @@ export class SelinuxLsm implements Lsm {
    */
   inode_init_security_anon(k: Kernel, cred: LsmCred, name: string, contextInode: LsmInode | null): LsmLabelResult {
     this.enter(k, 'inode_init_security_anon');
-    const s = this.taskContext(cred);
     let cls: string;
     let ctx: string;
     if (contextInode) {
@@ -646,10 +645,11 @@ export class SelinuxLsm implements Lsm {
       ctx = this.inodeContext(k, contextInode);
     } else {
       cls = 'anon_inode';
+      const s = this.taskContext(cred);
       ctx = this.objectContext(s, s, 'anon_inode', name);
     }
     const ad: AuditData = this.tracing ? { type: 'ANONINODE', pid: cred.pid, comm: cred.comm, anonclass: name } : NO_AUDIT;
-    const rc = this.hasPerm(k, cred, 'selinux_inode_init_security_anon', s, ctx, cls, ['create'], ad);
+    const rc = this.hasPerm(k, cred, 'selinux_inode_init_security_anon', cred.context, ctx, cls, ['create'], ad);
     if (rc) return rc;
     return { label: ctx };
   }

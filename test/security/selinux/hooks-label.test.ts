@@ -129,6 +129,7 @@ describe('bootWithSelinux() labels the boot namespace from file_contexts', () =>
     const k = bootWithSelinux({ policy: 'builtin:default' });
     k.fs.mkdirs('/usr/lib64');
     k.fs.createFile('/usr/lib64/libsgx_urts.so', { data: 'x' });
+    k.fs.mkdirs('/home/alice');
     k.fs.createFile('/home/alice/enclave.sigstruct', { data: 'x' });
     expect(restorecon(k, '/usr/lib64')).toBe(2);
     expect(k.fs.stat('/usr/lib64/libsgx_urts.so').label).toBe('system_u:object_r:lib_t:s0');
