@@ -110,12 +110,12 @@ for q in json.load(sys.stdin):
     if q.get('target'): kw['target'] = q['target']; kw['target_indirect'] = not q.get('dt', False)
     if q.get('tclass'): kw['tclass'] = q['tclass']
     if q.get('perms'): kw['perms'] = q['perms']
-    out.append([str(r) for r in sorted(setools.TERuleQuery(p, **kw).results())])
+    out.append([str(r) for r in setools.TERuleQuery(p, **kw).results()])
 json.dump(out, sys.stdout)
 `;
 
 /** Run many queries in setools processes (two in parallel), each exactly as sesearch runs it
- *  (TERuleQuery with the same arguments; results sorted and printed with str()). */
+ *  (TERuleQuery with the same arguments, each rule printed with str(); callers sort). */
 export async function sesearchBatch(bin: string, queries: SesearchQuery[]): Promise<string[][]> {
   const py = setoolsPython();
   if (!py) throw new Error('setools is not available');
