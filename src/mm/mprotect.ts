@@ -121,9 +121,14 @@ export function sysMprotect(k: Kernel, pid: number, start: number, len: number, 
     newflags >>>= 0;
     // "newflags >> 4 shift VM_MAY% in place of VM_%"
     if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) return -EACCES;
+    const tmp = Math.min(vma.end, end);
+    // 2019 SGX RFCs only (vm_ops->may_mprotect, see VmOperations): before the LSM hook.
+    if (vma.ops?.may_mprotect) {
+      const err = vma.ops.may_mprotect(k, pid, vma, nstart, tmp, prot);
+      if (err) return err;
+    }
     const sec = securityFileMprotect(k, pid, vma, reqprot, prot);
     if (sec) return sec;
-    const tmp = Math.min(vma.end, end);
     if (vma.ops?.mprotect) {
       const err = vma.ops.mprotect(k, pid, vma, nstart, tmp, newflags);
       if (err) return err;

@@ -66,6 +66,13 @@ export interface VmOperations {
   may_split?(k: Kernel, pid: number, vma: Vma, addr: number): number;
   /** ->mprotect(): called from do_mprotect_pkey() per VMA after security_file_mprotect(); 0 or -errno. */
   mprotect?(k: Kernel, pid: number, vma: Vma, start: number, end: number, newflags: number): number;
+  /**
+   * ->may_mprotect(vma, start, end, prot): never in mainline; Sean Christopherson's 2019 SGX RFCs
+   * (v1 4/9 "mm: Introduce vm_ops->mprotect()" called it before security_file_mprotect(); v2 1/5 and
+   * v4 06/12 renamed it may_mprotect). Called per VMA after the VM_MAY* check and before
+   * security_file_mprotect(), with the PROT_* value (READ_IMPLIES_EXEC applied); 0 or -errno.
+   */
+  may_mprotect?(k: Kernel, pid: number, vma: Vma, start: number, end: number, prot: number): number;
   /** ->fault(): back a page of the VMA, or refuse (VM_FAULT_SIGBUS). `addr` is page aligned. */
   fault?(k: Kernel, pid: number, vma: Vma, addr: number, access: FaultAccess): FaultResult;
   /** ->name(): the /proc/PID/maps name of an anonymous VMA (e.g. "[vdso]"). */
