@@ -19,7 +19,8 @@ import type { SgxCpuConfig, SgxCpuOptions } from '../../arch/x86/sgx/cpu.js';
 import type { DesignSymbols } from '../../scenario/symbols.js';
 import type { StructLayout } from '../../userspace/struct.js';
 import type { UserProcess } from '../../userspace/process.js';
-import type { FlowPlan } from './loaders/types.js';
+import type { FlowPlan, LoadResult } from './loaders/types.js';
+import type { EnclaveImage } from './loaders/image.js';
 
 export const DESIGN_IDS = ['D0', 'D1', 'D2', 'D3', 'D4', 'D5', 'D6', 'D7', 'D8'] as const;
 export type DesignId = (typeof DESIGN_IDS)[number];
@@ -214,6 +215,8 @@ export interface SgxDesign {
   readonly canonicalLoader: LoaderKind;
   /** How each loader flow maps onto this design. */
   readonly loaders: Readonly<Partial<Record<LoaderKind, LoaderSupport>>>;
+  /** The design's own 'careful' loader flow (needed when canonicalLoader or a loaders entry is 'careful'). */
+  readonly carefulLoader?: (p: UserProcess, img: EnclaveImage) => LoadResult;
   /** Register the devices and attach the SGX platform to the kernel (k.objects; clones with k). */
   install(k: Kernel, opts: InstallOptions): SgxInstall;
   readonly adapter: DesignAdapter;

@@ -347,6 +347,7 @@ export function loadEnclave(design: SgxDesign, p: UserProcess, img: EnclaveImage
     case 'psw':
       return pswFlow(design, p, img);
     case 'careful':
-      throw new Error(`design ${design.key}: the 'careful' loader is design-specific (the design's folder provides it)`);
+      if (!design.carefulLoader) throw new Error(`design ${design.key}: the 'careful' loader is design-specific and the design provides none`);
+      return design.carefulLoader(p, img);
   }
 }
