@@ -30,7 +30,7 @@ export function timePerCall(fn: () => void, minMs = 200, rounds = 3): number {
   for (let r = 0; r < rounds; r++) {
     let n = 0;
     const t0 = now();
-    let t1 = t0;
+    let t1: number;
     do {
       fn();
       n++;

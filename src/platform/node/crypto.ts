@@ -67,7 +67,7 @@ export const nodeCrypto: Crypto = {
     try {
       ko = createPrivateKey({ key: pem, format: 'pem' });
     } catch (e) {
-      throw new Error(`cannot read the private key: ${(e as Error).message}`);
+      throw new Error(`cannot read the private key: ${(e as Error).message}`, { cause: e });
     }
     return new NodeRsaKey(ko);
   },
