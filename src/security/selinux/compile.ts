@@ -941,32 +941,47 @@ class Compiler {
   private checkNeverallows(): void {
     if (!this.neverallows.length) return;
     const n = this.nT;
-    const entries: [number, number, number, number, number][] = []; // s t c mask cond
-    const scan = (tab: Map<number, number>, cond: number): void => {
+    // allow entries (unconditional and every conditional branch) grouped by class
+    const byClass = new Map<number, number[]>(); // flat [a, b, mask, ...]
+    const scan = (tab: Map<number, number>): void => {
       for (const [key, mask] of tab) {
         if (key % KINDS !== K_ALLOW) continue;
-        const base = Math.floor(key / KINDS);
+        const base = (key - K_ALLOW) / KINDS;
         const c = base % 256;
-        const st = Math.floor(base / 256);
-        entries.push([Math.floor(st / n), st % n, c, mask, cond]);
+        const st = (base - c) / 256;
+        let l = byClass.get(c);
+        if (!l) byClass.set(c, (l = []));
+        l.push(Math.floor(st / n), st % n, mask);
       }
     };
-    scan(this.avtab, -1);
-    this.condTabs.forEach((t, i) => scan(t, i));
+    scan(this.avtab);
+    for (const t of this.condTabs) scan(t);
+    const entries: [number, number, number, number][] = [];
+    for (const [c, l] of byClass) for (let i = 0; i < l.length; i += 3) entries.push([l[i], l[i + 1], c, l[i + 2]]);
     const max = this.opts.maxErrors ?? 100;
     for (const na of this.neverallows) {
       // libsepol report_failure(): "neverallow on line %lu of %s (or line %lu of %s) violated by allow ..."
       const label = `line ${na.srcLine ?? na.line} of ${na.srcFile ?? this.ast.fileName} (or line ${na.line} of ${this.ast.fileName})`;
       if (na.kind === 'neverallow') {
-        for (const [a, b, c, mask] of entries) {
-          const np = na.classPerms.get(c);
-          if (!np || !(np & mask)) continue;
-          for (const s of this.members(a)) {
-            if (!na.src[s]) continue;
-            for (const t of this.members(b)) {
-              if (na.self ? t !== s && !na.tgt[t] : !na.tgt[t]) continue;
-              if (this.violations.length >= max) return;
-              this.violations.push(`neverallow on ${label} violated by allow ${this.typeNames[s]} ${this.typeNames[t]}:${this.classes[c - 1].name} { ${this.permNamesOf(c, np & mask).join(' ')} };`);
+        for (const [c, np] of na.classPerms) {
+          const l = byClass.get(c);
+          if (!l) continue;
+          for (let i = 0; i < l.length; i += 3) {
+            const mask = l[i + 2];
+            if (!(np & mask)) continue;
+            const ss: number[] = [];
+            for (const x of this.members(l[i])) if (na.src[x]) ss.push(x);
+            if (!ss.length) continue;
+            const bm = this.members(l[i + 1]);
+            const tt: number[] = [];
+            for (const x of bm) if (na.tgt[x]) tt.push(x);
+            const bset = na.self ? new Set(bm) : null;
+            for (const s of ss) {
+              const targets = bset && bset.has(s) && !na.tgt[s] ? [...tt, s].sort((x, y) => x - y) : tt;
+              for (const t of targets) {
+                if (this.violations.length >= max) return;
+                this.violations.push(`neverallow on ${label} violated by allow ${this.typeNames[s]} ${this.typeNames[t]}:${this.classes[c - 1].name} { ${this.permNamesOf(c, np & mask).join(' ')} };`);
+              }
             }
           }
         }

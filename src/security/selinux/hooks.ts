@@ -168,6 +168,8 @@ export class SelinuxLsm implements Lsm {
   private mntContexts: ReadonlyMap<number, string>;
   /** udev labels of devtmpfs nodes (inode id -> context); rebuilt per clone. */
   private udev = new Map<number, string>();
+  /** context text -> SID in this instance's SID table (rebuilt per clone: SIDs allocated after a fork differ between the copies). */
+  private sids = new Map<string, number>();
   private tracing = false;
   private hook = '';
   private inflight: InFlight | null = null;
@@ -331,7 +333,12 @@ export class SelinuxLsm implements Lsm {
 
   /** SID of a context text; invalid contexts are decided as the unlabeled initial SID. */
   private sid(text: string): number {
-    return this.avc.sids.sid(isValidContext(this.policy, text) ? text : this.cfg.unlabeled);
+    let sid = this.sids.get(text);
+    if (sid === undefined) {
+      sid = this.avc.sids.sid(isValidContext(this.policy, text) ? text : this.cfg.unlabeled);
+      this.sids.set(text, sid);
+    }
+    return sid;
   }
 
   private condState(): Uint8Array {
