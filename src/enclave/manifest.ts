@@ -4,7 +4,7 @@
 // Parsing is pure: the caller passes the text (and a name for messages); file contents are read
 // later through a ContentReader (content.ts), so the core never touches a filesystem. Errors are
 // reported as `file:line:col: message` from the YAML node ranges.
-import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import {
   PAGE_SIZE,
@@ -390,12 +390,38 @@ class Locator {
  */
 export function parseManifest(text: string, file: string): ParsedManifest {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { intAsBigInt: true, lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { intAsBigInt: true, lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error', merge: true });
   const loc = new Locator(file, doc, lines);
   if (doc.errors.length) {
     throw new ManifestError(doc.errors.map((e) => ({ loc: loc.at(e.pos[0]), message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') })));
   }
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  // Aliases: an unresolved one makes toJS() throw, so find it first; a billion-laughs document
+  // exceeds maxAliasCount and is reported as an error too.
+  let badAlias: ManifestDiagnostic | undefined; // (or a complex key)
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const k = pair.key as Node;
+        badAlias = { loc: k.range ? loc.at(k.range[0]) : { file, line: 1, col: 1 }, message: 'mapping keys must be plain names, not lists or mappings' };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        badAlias = { loc: node.range ? loc.at(node.range[0]) : { file, line: 1, col: 1 }, message: `unresolved alias *${node.source}` };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (badAlias) throw new ManifestError([badAlias]);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new ManifestError([{ loc: { file, line: 1, col: 1 }, message: (e as Error).message }]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ManifestError([{ loc: { file, line: 1, col: 1 }, message: 'a manifest is a YAML mapping with version, enclave and segments' }]);
   }

@@ -188,6 +188,14 @@ segments:
     expect(errors(MIN.replace('perms: R', 'perms: R, contents: ones'))[0]).toMatch(/contents: expected \{file: …\}, \{pattern: …\} or "zero", got "ones"/);
   });
 
+  it('aliases and complex keys', () => {
+    expect(errors('version: 1\nenclave: *e\n')).toEqual(['m.yaml:2:10: unresolved alias *e']);
+    expect(errors('version: 1\n? [a]\n: 1\n')).toEqual(['m.yaml:2:3: mapping keys must be plain names, not lists or mappings']);
+    // anchors and aliases that resolve are fine
+    const { manifest } = parseManifest(MIN.replace('segments:\n  - { offset: 0, size: 4K, perms: R }', 'segments:\n  - &s { offset: 0, size: 4K, perms: R }\n  - { <<: *s, offset: 0x1000 }'), 'a.yaml');
+    expect(manifest.segments).toHaveLength(2);
+  });
+
   it('a document that is not a mapping', () => {
     expect(errors('- 1\n- 2\n')).toEqual(['m.yaml:1:1: a manifest is a YAML mapping with version, enclave and segments']);
   });
@@ -208,5 +216,48 @@ describe('helpers', () => {
     expect(resolveManifestPath('examples/a.yaml', 'x.bin')).toBe('examples/x.bin');
     expect(resolveManifestPath('a.yaml', 'x.bin')).toBe('x.bin');
     expect(resolveManifestPath('/d/a.yaml', '/abs/x.bin')).toBe('/abs/x.bin');
+  });
+});
+
+describe('robustness: bad input gives ManifestError, never a crash', () => {
+  it('random text', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (t) => {
+        try {
+          parseManifest(t, 'r.yaml');
+        } catch (e) {
+          expect(e).toBeInstanceOf(ManifestError);
+          expect((e as ManifestError).message).toMatch(/^r\.yaml:\d+:\d+: /);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('random structures with the right keys', async () => {
+    const fc = (await import('fast-check')).default;
+    const { stringify } = await import('yaml');
+    const val = fc.oneof(fc.integer(), fc.string({ maxLength: 6 }), fc.boolean(), fc.constant(null), fc.bigInt({ min: -1n, max: 1n << 70n }), fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), fc.constantFrom('4K', '0x1000', 'RX', 'zero', 'TCS', 'reg'));
+    const seg = fc.record(
+      { name: val, offset: val, size: val, type: val, perms: val, measure: val, contents: fc.oneof(val, fc.record({ file: val, offset: val }, { requiredKeys: [] }), fc.record({ pattern: fc.oneof(val, fc.record({ fill: val, repeat: val, random: val }, { requiredKeys: [] })) })), tcs: fc.oneof(val, fc.record({ ossa: val, nssa: val, oentry: val, fslimit: val }, { requiredKeys: [] })) },
+      { requiredKeys: [] },
+    );
+    const doc = fc.record(
+      { version: fc.oneof(fc.constant(1), val), enclave: fc.oneof(val, fc.record({ size: val, base: val, ssa_frame_size: val, attributes: val, xfrm: val, miscselect: val, isvprodid: val, isvsvn: val }, { requiredKeys: [] })), signing: fc.oneof(val, fc.record({ date: val, vendor: val, miscmask: val, xfrm_mask: val }, { requiredKeys: [] })), segments: fc.oneof(val, fc.array(seg, { maxLength: 4 })) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(doc, (d) => {
+        const text = stringify(d, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+        try {
+          parseManifest(text, 'r.yaml');
+        } catch (e) {
+          expect(e).toBeInstanceOf(ManifestError);
+          for (const diag of (e as ManifestError).diagnostics) expect(diag.loc.line).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -125,3 +125,20 @@ describe('sgxs-info list-all format', () => {
     expect(classifyData(new Uint8Array(0))).toBe('(empty)');
   });
 });
+
+describe('robustness', () => {
+  it('random bytes give SgxsError or a summary, never a crash', () => {
+    const tags = ['ECREATE\0', 'EADD\0\0\0\0', 'EEXTEND\0', 'UNMEASRD', 'UNSIZED\0'].map((t) => Buffer.from(t, 'latin1'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(4), fc.uint8Array({ minLength: 0, maxLength: 330 })), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 5 }), (recs, cuts) => {
+        const b = Buffer.concat(recs.map(([t, body]) => Buffer.concat([tags[t], body])));
+        try {
+          measureSgxs(split(b, cuts), nodeCrypto);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SgxsError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
