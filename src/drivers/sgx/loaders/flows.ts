@@ -98,12 +98,14 @@ export function selftestFlow(design: SgxDesign, p: UserProcess, img: EnclaveImag
   // encl_load()
   f.fd = a.openEnclave(p, O_RDWR);
   if (isErr(f.fd)) return f.fail('Unable to open /dev/sgx_enclave', f.fd);
-  let ptr = p.mmap(0, PAGE_SIZE, PROT_READ, MAP_SHARED, f.fd, 0);
-  if (isErr(ptr)) return f.fail('mmap for read', ptr);
-  p.munmap(ptr, PAGE_SIZE);
-  ptr = p.mmap(0, PAGE_SIZE, PROT_EXEC, MAP_SHARED, f.fd, 0);
-  if (isErr(ptr)) return f.fail('mmap() succeeded for PROT_READ, but failed for PROT_EXEC (check that /dev does not have noexec set)', ptr);
-  p.munmap(ptr, PAGE_SIZE);
+  if (plan.probes) {
+    let ptr = p.mmap(0, PAGE_SIZE, PROT_READ, MAP_SHARED, f.fd, 0);
+    if (isErr(ptr)) return f.fail('mmap for read', ptr);
+    p.munmap(ptr, PAGE_SIZE);
+    ptr = p.mmap(0, PAGE_SIZE, PROT_EXEC, MAP_SHARED, f.fd, 0);
+    if (isErr(ptr)) return f.fail('mmap() succeeded for PROT_READ, but failed for PROT_EXEC (check that /dev does not have noexec set)', ptr);
+    p.munmap(ptr, PAGE_SIZE);
+  }
   // encl_map_bin()
   const imgfd = p.open(img.imagePath, O_RDONLY);
   if (isErr(imgfd)) return f.fail('enclave executable open()', imgfd);

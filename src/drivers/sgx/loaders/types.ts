@@ -43,12 +43,15 @@ export interface LoadResult {
  *   sourceProt: 'read' maps the image PROT_READ (load.c); 'segment' maps each segment from the
  *            file with its own protection (D1 copies the source's permissions);
  *   mapAfterInit: 'per-segment' (load.c), 'whole-rwx' (one RWX mapping, D0's natural alignment),
- *            'none' (D1: the ADD already gave the VMAs their permissions).
+ *            'none' (D1: the ADD already gave the VMAs their permissions);
+ *   probes:  load.c's two 4 KiB mmap probes of the device (PROT_READ, then PROT_EXEC); false drops
+ *            them (v20-based get_unmapped_area refuses lengths below 8 KiB; D1 never maps PROT_EXEC).
  */
 export interface FlowPlan {
   readonly reserve: 'anon-none' | 'enclave-read';
   readonly sourceProt: 'read' | 'segment';
   readonly mapAfterInit: 'per-segment' | 'whole-rwx' | 'none';
+  readonly probes: boolean;
 }
 
-export const SELFTEST_PLAN: FlowPlan = Object.freeze({ reserve: 'anon-none', sourceProt: 'read', mapAfterInit: 'per-segment' });
+export const SELFTEST_PLAN: FlowPlan = Object.freeze({ reserve: 'anon-none', sourceProt: 'read', mapAfterInit: 'per-segment', probes: true });
