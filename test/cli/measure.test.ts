@@ -1,6 +1,6 @@
 // `sgxsim measure`: last line is MRENCLAVE; --log, --json, SGXS export/import, bad input.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,11 @@ describe('sgxsim measure', () => {
     expect([r.code, r.stderr]).toEqual([2, `sgxsim: ${s}: byte 0: truncated record (13 bytes at the end of the stream)\n`]);
     r = await runCli('measure', s, '--export-sgxs', join(tmp, 'x.sgxs'));
     expect(r.code).toBe(2);
+    mkdirSync(join(tmp, 'dir.sgxs'));
+    r = await runCli('measure', join(tmp, 'dir.sgxs'));
+    expect([r.code, r.stderr]).toEqual([2, `sgxsim: ${join(tmp, 'dir.sgxs')}: is a directory\n`]);
+    r = await runCli('measure', tmp);
+    expect([r.code, r.stderr]).toEqual([2, `sgxsim: ${tmp}: cannot read the manifest: is a directory\n`]);
   });
 
   it('--help', async () => {

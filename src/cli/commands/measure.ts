@@ -181,7 +181,12 @@ export function measureFile(
       const buf = new Uint8Array(READ_CHUNK);
       let pos = 0;
       for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, pos);
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, pos);
+        } catch (e) {
+          throw new UsageError(`${path}: ${ioMessage(e)}`);
+        }
         if (n === 0) break;
         scanner.push(buf.subarray(0, n));
         pos += n;
