@@ -384,15 +384,18 @@ export class Avc {
 
   /** avc_has_perm(): 0 or -EACCES, with the audit record sent to the sink. */
   hasPerm(ssid: number, tsid: number, tclass: string | number, perms: readonly string[] | number, audit: AuditData): 0 | -13 {
-    const cid = typeof tclass === 'string' ? this.classId(tclass) : tclass;
+    const cid = typeof tclass === 'number' ? tclass : this.classId(tclass);
     const requested = typeof perms === 'number' ? perms >>> 0 : this.permMask(cid, perms);
-    if (!requested) throw new Error('internal: avc_has_perm with no permissions');
-    const e = this.entry(ssid, tsid, cid);
+    if (requested === 0) throw new Error('internal: avc_has_perm with no permissions');
+    this.nLookups++;
+    const row = this.cache.get(ssid * 65536 + tsid);
+    let e: Uint32Array | undefined;
+    if (row !== undefined && (e = row[cid]) !== undefined) this.nHits++;
+    else e = this.miss(ssid, tsid, cid, row);
     const allowed = e[0];
-    const denied = (requested & ~allowed) >>> 0;
     let rc: 0 | -13 = 0;
-    if (denied) rc = this.denied(ssid, tsid, cid, requested, e);
-    if (this.sink) this.emit(ssid, tsid, cid, requested, allowed, e[1], e[2], rc, audit, undefined);
+    if ((requested & ~allowed) !== 0) rc = this.denied(ssid, tsid, cid, requested, e);
+    if (this.sink !== undefined) this.emit(ssid, tsid, cid, requested, allowed, e[1], e[2], rc, audit, undefined);
     return rc;
   }
 

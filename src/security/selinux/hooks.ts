@@ -128,9 +128,60 @@ interface Config {
   readonly fileInit: string;
   /** SECINITSID_KERNEL: creator of inodes the model made without a task (setup helpers). */
   readonly kernelInit: string | null;
+  /** AVC class ids and permission masks of the classes the hooks use. */
+  readonly classes: ReadonlyMap<string, ClassBits>;
 }
 
 const NO_AUDIT: AuditData = { type: 'NONE', pid: 0, comm: '' };
+
+// The permission sets the hooks ask, as constants: their masks are computed once per class.
+const P_USE = ['use'] as const;
+const P_MAP = ['map'] as const;
+const P_EXECMEM = ['execmem'] as const;
+const P_EXECHEAP = ['execheap'] as const;
+const P_EXECSTACK = ['execstack'] as const;
+const P_EXECMOD = ['execmod'] as const;
+const P_MMAP_ZERO = ['mmap_zero'] as const;
+const P_TTY_CONFIG = ['sys_tty_config'] as const;
+const P_CREATE = ['create'] as const;
+const P_GETATTR = ['getattr'] as const;
+const P_SETATTR = ['setattr'] as const;
+const P_NONE = [] as const;
+const P_R = ['read'] as const;
+const P_RW = ['read', 'write'] as const;
+const P_RX = ['read', 'execute'] as const;
+const P_RWX = ['read', 'write', 'execute'] as const;
+const CONST_SETS: readonly (readonly string[])[] = [P_USE, P_MAP, P_EXECMEM, P_EXECHEAP, P_EXECSTACK, P_EXECMOD, P_MMAP_ZERO, P_TTY_CONFIG, P_CREATE, P_GETATTR, P_SETATTR, P_R, P_RW, P_RX, P_RWX];
+/** The classes the hooks ask about. */
+const HOOK_CLASSES = ['file', 'dir', 'chr_file', 'blk_file', 'lnk_file', 'fifo_file', 'sock_file', 'anon_inode', 'memfd_file', 'fd', 'process', 'memprotect', 'capability'];
+
+/** An AVC class id with the bit of each permission and the masks of CONST_SETS (built once, never changed). */
+interface ClassBits {
+  readonly cid: number;
+  readonly bit: ReadonlyMap<string, number>;
+  readonly masks: ReadonlyMap<readonly string[], number>;
+}
+
+function classBits(avc: Avc): ReadonlyMap<string, ClassBits> {
+  const out = new Map<string, ClassBits>();
+  for (const name of HOOK_CLASSES) {
+    let cid: number;
+    try {
+      cid = avc.classId(name);
+    } catch {
+      continue; // a custom classmap without it: the AVC resolves (and rejects) names itself
+    }
+    const bit = new Map<string, number>();
+    avc.permNames(cid, 0xffffffff).forEach((perm, i) => bit.set(perm, (1 << i) >>> 0));
+    const masks = new Map<readonly string[], number>();
+    for (const set of CONST_SETS) {
+      if (!set.every((x) => bit.has(x))) continue;
+      masks.set(set, set.reduce((m, x) => (m | bit.get(x)!) >>> 0, 0));
+    }
+    out.set(name, { cid, bit, masks });
+  }
+  return out;
+}
 
 /** What the trace sink needs about the query in flight. */
 interface InFlight {
@@ -170,6 +221,10 @@ export class SelinuxLsm implements Lsm {
   private udev = new Map<number, string>();
   /** context text -> SID in this instance's SID table (rebuilt per clone: SIDs allocated after a fork differ between the copies). */
   private sids = new Map<string, number>();
+  private slotA = '';
+  private sidA = 0;
+  private slotB = '';
+  private sidB = 0;
   private tracing = false;
   private hook = '';
   private inflight: InFlight | null = null;
@@ -195,7 +250,15 @@ export class SelinuxLsm implements Lsm {
     }
     const file = initialSidContext(p, 'file');
     const kernel = initialSidContext(p, 'kernel');
+    let avc: Avc;
+    try {
+      avc = new Avc(p, { enforcing: opts.enforcing ?? true, booleans: opts.booleans, classmap: opts.classmap });
+    } catch (e) {
+      throw new SelinuxError(`${p.name}: ${(e as Error).message}`);
+    }
+    this.avc = avc;
     this.cfg = Object.freeze({
+      classes: classBits(avc),
       policy: p,
       fsRules: opts.fsRules ?? (bname ? builtinFsLabelRules(bname) : NO_FS_RULES),
       fileContexts: opts.fileContexts !== undefined ? opts.fileContexts : bname ? BUILTIN_FILE_CONTEXTS : null,
@@ -207,11 +270,6 @@ export class SelinuxLsm implements Lsm {
       fileInit: file !== null && isValidContext(p, file) ? file : unlabeled,
       kernelInit: kernel !== null && isValidContext(p, kernel) ? kernel : null,
     });
-    try {
-      this.avc = new Avc(p, { enforcing: opts.enforcing ?? true, booleans: opts.booleans, classmap: opts.classmap });
-    } catch (e) {
-      throw new SelinuxError(`${p.name}: ${(e as Error).message}`);
-    }
     for (const t of opts.permissiveDomains ?? []) this.setPermissiveDomain(t, true);
     this.fsecs = new BTree();
     this.seqno = 0;
@@ -333,11 +391,18 @@ export class SelinuxLsm implements Lsm {
 
   /** SID of a context text; invalid contexts are decided as the unlabeled initial SID. */
   private sid(text: string): number {
+    // two most-recent slots first: a hook asks about the same few contexts over and over
+    if (text === this.slotA) return this.sidA;
+    if (text === this.slotB) return this.sidB;
     let sid = this.sids.get(text);
     if (sid === undefined) {
       sid = this.avc.sids.sid(isValidContext(this.policy, text) ? text : this.cfg.unlabeled);
       this.sids.set(text, sid);
     }
+    this.slotB = this.slotA;
+    this.sidB = this.sidA;
+    this.slotA = text;
+    this.sidA = sid;
     return sid;
   }
 
@@ -396,8 +461,19 @@ export class SelinuxLsm implements Lsm {
 
   /** avc_has_perm(ssid, tsid, tclass, perms, ad). */
   private hasPerm(k: Kernel, cred: LsmCred, check: string, s: string, t: string, tclass: string, perms: readonly string[], ad: AuditData): number {
-    this.track(k, cred, check, s, t);
-    return this.avc.hasPerm(this.sid(s), this.sid(t), tclass, perms, ad);
+    if (this.tracing) this.track(k, cred, check, s, t);
+    const cb = this.cfg.classes.get(tclass);
+    if (cb === undefined) return this.avc.hasPerm(this.sid(s), this.sid(t), tclass, perms, ad);
+    let m = cb.masks.get(perms);
+    if (m === undefined) {
+      m = 0;
+      for (const x of perms) {
+        const b = cb.bit.get(x);
+        if (b === undefined) return this.avc.hasPerm(this.sid(s), this.sid(t), cb.cid, perms, ad); // the AVC reports it
+        m |= b;
+      }
+    }
+    return this.avc.hasPerm(this.sid(s), this.sid(t), cb.cid, m >>> 0, ad);
   }
 
   // audit data (struct common_audit_data) for each LSM_AUDIT_DATA_* type, built only when traced
@@ -431,7 +507,7 @@ export class SelinuxLsm implements Lsm {
     const s = cred.context;
     const fsecCtx = file.cred.context;
     if (this.sid(s) !== this.sid(fsecCtx)) {
-      const rc = this.hasPerm(k, cred, 'file_has_perm', s, fsecCtx, 'fd', ['use'], ad);
+      const rc = this.hasPerm(k, cred, 'file_has_perm', s, fsecCtx, 'fd', P_USE, ad);
       if (rc) return rc;
     }
     if (!av.length) return 0; // "av is zero if only checking access to the descriptor"
@@ -447,13 +523,13 @@ export class SelinuxLsm implements Lsm {
     if (this.cfg.defaultNoexec && prot & PROT_EXEC && (!file || file.inode.isPrivate || (!shared && prot & PROT_WRITE))) {
       // "We are making executable an anonymous mapping or a private file mapping that will also be writable."
       const s = cred.context;
-      const rc = this.hasPerm(k, cred, 'file_map_prot_check', s, s, 'process', ['execmem'], this.adNone(cred));
+      const rc = this.hasPerm(k, cred, 'file_map_prot_check', s, s, 'process', P_EXECMEM, this.adNone(cred));
       if (rc) return rc;
     }
     if (file) {
-      const av = ['read']; // "read access is always possible with a mapping"
-      if (shared && prot & PROT_WRITE) av.push('write'); // "write access only matters if the mapping is shared"
-      if (prot & PROT_EXEC) av.push('execute');
+      // "read access is always possible with a mapping"; "write access only matters if the mapping is shared"
+      const w = shared && (prot & PROT_WRITE) !== 0;
+      const av = prot & PROT_EXEC ? (w ? P_RWX : P_RX) : w ? P_RW : P_R;
       return this.fileHasPerm(k, cred, file, av);
     }
     return 0;
@@ -466,7 +542,7 @@ export class SelinuxLsm implements Lsm {
     const s = cred.context;
     const fsecCtx = file.cred.context;
     if (this.sid(s) !== this.sid(fsecCtx)) {
-      const rc = this.hasPerm(k, cred, 'ioctl_has_perm', s, fsecCtx, 'fd', ['use'], ad);
+      const rc = this.hasPerm(k, cred, 'ioctl_has_perm', s, fsecCtx, 'fd', P_USE, ad);
       if (rc) return rc;
     }
     if (file.inode.isPrivate) return 0;
@@ -537,7 +613,7 @@ export class SelinuxLsm implements Lsm {
   mmap_file(k: Kernel, cred: LsmCred, file: LsmFile | null, reqprot: number, prot: number, flags: number): number {
     this.enter(k, 'mmap_file');
     if (file) {
-      const rc = this.inodeHasPerm(k, cred, 'selinux_mmap_file', file.inode, ['map'], this.adFile(cred, file), file.cred);
+      const rc = this.inodeHasPerm(k, cred, 'selinux_mmap_file', file.inode, P_MAP, this.adFile(cred, file), file.cred);
       if (rc) return rc;
     }
     if (this.checkreqprot(k)) prot = reqprot;
@@ -549,7 +625,7 @@ export class SelinuxLsm implements Lsm {
     this.enter(k, 'mmap_addr');
     if (addr < k.config.lsmMmapMinAddr) {
       const s = cred.context;
-      return this.hasPerm(k, cred, 'selinux_mmap_addr', s, s, 'memprotect', ['mmap_zero'], this.adNone(cred));
+      return this.hasPerm(k, cred, 'selinux_mmap_addr', s, s, 'memprotect', P_MMAP_ZERO, this.adNone(cred));
     }
     return 0;
   }
@@ -568,12 +644,12 @@ export class SelinuxLsm implements Lsm {
       const s = cred.context;
       let rc = 0;
       if (vma.start >= vma.startBrk && vma.end <= vma.brk) {
-        rc = this.hasPerm(k, cred, 'selinux_file_mprotect', s, s, 'process', ['execheap'], this.adNone(cred));
+        rc = this.hasPerm(k, cred, 'selinux_file_mprotect', s, s, 'process', P_EXECHEAP, this.adNone(cred));
       } else if (!vma.file && ((vma.start <= vma.startStack && vma.end >= vma.startStack) || vma.isStackForCurrent)) {
-        rc = this.hasPerm(k, cred, 'selinux_file_mprotect', s, s, 'process', ['execstack'], this.adNone(cred));
+        rc = this.hasPerm(k, cred, 'selinux_file_mprotect', s, s, 'process', P_EXECSTACK, this.adNone(cred));
       } else if (vma.file && vma.anonVma) {
         // "We are making executable a file mapping that has had some COW done."
-        rc = this.fileHasPerm(k, cred, vma.file, ['execmod']);
+        rc = this.fileHasPerm(k, cred, vma.file, P_EXECMOD);
       }
       if (rc) return rc;
     }
@@ -595,19 +671,19 @@ export class SelinuxLsm implements Lsm {
       case FIGETBSZ:
       case FS_IOC_GETFLAGS:
       case FS_IOC_GETVERSION:
-        return this.fileHasPerm(k, cred, file, ['getattr']);
+        return this.fileHasPerm(k, cred, file, P_GETATTR);
       case FS_IOC_SETFLAGS:
       case FS_IOC_SETVERSION:
-        return this.fileHasPerm(k, cred, file, ['setattr']);
+        return this.fileHasPerm(k, cred, file, P_SETATTR);
       case FIONBIO:
       case FIOASYNC:
-        return this.fileHasPerm(k, cred, file, []);
+        return this.fileHasPerm(k, cred, file, P_NONE);
       case KDSKBENT:
       case KDSKBSENT: {
         // cred_has_capability(cred, CAP_SYS_TTY_CONFIG, CAP_OPT_NONE, true)
         const s = cred.context;
         const ad: AuditData = this.tracing ? { type: 'CAP', pid: cred.pid, comm: cred.comm, cap: CAP_SYS_TTY_CONFIG } : NO_AUDIT;
-        return this.hasPerm(k, cred, 'cred_has_capability', s, s, 'capability', ['sys_tty_config'], ad);
+        return this.hasPerm(k, cred, 'cred_has_capability', s, s, 'capability', P_TTY_CONFIG, ad);
       }
       case FIOCLEX:
       case FIONCLEX:
@@ -656,7 +732,7 @@ export class SelinuxLsm implements Lsm {
       ctx = this.objectContext(s, s, 'anon_inode', name);
     }
     const ad: AuditData = this.tracing ? { type: 'ANONINODE', pid: cred.pid, comm: cred.comm, anonclass: name } : NO_AUDIT;
-    const rc = this.hasPerm(k, cred, 'selinux_inode_init_security_anon', cred.context, ctx, cls, ['create'], ad);
+    const rc = this.hasPerm(k, cred, 'selinux_inode_init_security_anon', cred.context, ctx, cls, P_CREATE, ad);
     if (rc) return rc;
     return { label: ctx };
   }
