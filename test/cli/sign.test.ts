@@ -11,7 +11,7 @@ import { runCli } from './measure.harness.js';
 import { parseSigstruct, verifySigstruct } from '../../src/arch/x86/sgx/sigstruct.js';
 import { nodeCrypto } from '../../src/platform/node/crypto.js';
 import { todayBcd } from '../../src/cli/commands/sign.js';
-import { HAVE_FIXTURES, fixture, fixturePath } from '../arch/x86/sgx/sigstruct-fixtures.js';
+import { HAVE_FIXTURES, SKIP_REASON, fixture, fixturePath } from '../arch/x86/sgx/sigstruct-fixtures.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'sgxsim-sign-'));
@@ -20,7 +20,7 @@ let n = 0;
 const out = () => join(tmp, `s${n++}.bin`);
 const d = HAVE_FIXTURES ? describe : describe.skip;
 
-d('sgxsim sign (fixtures)', () => {
+d(`sgxsim sign (fixtures)${HAVE_FIXTURES ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
   const key = fixturePath('fortanix-sig1.key.pem');
 
   it('reproduces sig1.sigstruct.bin: sgxs-sign -x 3/0xe4 --date 20160109 --in-hash', async () => {

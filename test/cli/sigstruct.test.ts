@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './measure.harness.js';
-import { HAVE_FIXTURES, fixture, fixturePath } from '../arch/x86/sgx/sigstruct-fixtures.js';
+import { HAVE_FIXTURES, SKIP_REASON, fixture, fixturePath } from '../arch/x86/sgx/sigstruct-fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sgxsim-sigstruct-'));
 const d = HAVE_FIXTURES ? describe : describe.skip;
 
-d('sgxsim sigstruct', () => {
+d(`sgxsim sigstruct${HAVE_FIXTURES ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
   it('dump prints every field, MRSIGNER and the checks', async () => {
     const r = await runCli('sigstruct', 'dump', fixturePath('intel-le/le_prod_css.bin'));
     expect(r.code).toBe(0);

@@ -16,11 +16,11 @@ import {
   verifySigstruct,
 } from '../../../../src/arch/x86/sgx/sigstruct.js';
 import { beToBigint, leToBigint, toHex } from '../../../../src/arch/x86/sgx/bytes.js';
-import { FIXTURES_DIR, HAVE_FIXTURES, fixture, fixtureText } from './sigstruct-fixtures.js';
+import { FIXTURES_DIR, HAVE_FIXTURES, SKIP_REASON, fixture, fixtureText } from './sigstruct-fixtures.js';
 
 const d = HAVE_FIXTURES ? describe : describe.skip;
 
-d('SIGSTRUCT fixtures', () => {
+d(`SIGSTRUCT fixtures${HAVE_FIXTURES ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
   it('V1: Linux selftest SIGSTRUCT verifies, MRSIGNER 2f9f8fd4…, and re-signing reproduces it', () => {
     const ss = fixture('linux-selftest-encl.sigstruct.bin');
     expect(verifySigstruct(ss, nodeCrypto)).toEqual({ signature: true, q1: true, q2: true, exponent3: true });
