@@ -91,3 +91,21 @@ nodecon ::1 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff u:object_r:lib_t:s0
     expect(s.k === 'avrule' ? s.classes.items : []).toEqual(['dir', 'blk_file', 'chr_file', 'file']);
   });
 });
+
+describe('robustness (user input never crashes)', () => {
+  it('parses and compiles token soup without throwing: errors are returned', async () => {
+    const fc = (await import('fast-check')).default;
+    const { compilePolicyResult } = await import('../../../src/security/selinux/compile.js');
+    const tok = fc.constantFrom('allow', 'type', 'attribute', 'class', 'common', 'if', 'optional', 'require', 'bool', 'neverallow', 'type_transition',
+      'allowxperm', 'ioctl', 'a_t', 'b_t', 'file', 'read', 'self', 'true', '{', '}', '(', ')', ':', ';', ',', '~', '*', '-', '!', '&&', '"x"', '0x10-0x20', '\n', ' ', '#c\n', 'sid', 'u:r:a_t', 'level', 's0');
+    fc.assert(
+      fc.property(fc.array(tok, { maxLength: 60 }), (toks) => {
+        const text = 'class file\nsid kernel\nclass file { read write }\n' + toks.join(' ');
+        const r = parsePolicy(text, 'fuzz.conf');
+        for (const e of r.errors) expect(e.line).toBeGreaterThan(0);
+        if (!r.errors.length) compilePolicyResult(r.ast);
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+});
