@@ -1,6 +1,7 @@
 // The SGX driver designs (docs/designs.md). Importing this module registers every design: one
 // import line per design folder (D0-D6 are added by their folders' authors).
 import './mainline/index.js';
+import './copy-source-perms/index.js';
 
 export * from './design.js';
 export { registerDesign, listDesigns, lookupDesign, findDesign } from './registry.js';

@@ -1,0 +1,69 @@
+// The neutral adapter for D1 (design.ts DesignAdapter): each neutral operation is the D1 syscall a
+// careful loader issues. What D1 cannot express is reported as `unsupported`, never approximated:
+//   - a neutral add's `perms` (and raw SECINFO overrides): D1 has no SECINFO from userspace, the
+//     page's permissions are those of the source VMA (the adapter passes page type and measure
+//     only; `perms` is ignored, which is D1's point);
+//   - the SGX2 ioctls (RESTRICT_PERMISSIONS, MODIFY_TYPES, REMOVE_PAGES) do not exist in D1.
+import { ENOTTY } from '../../../abi/errno.js';
+import { O_RDWR } from '../../../abi/fcntl.js';
+import { MAP_FIXED, MAP_SHARED } from '../../../abi/mman.js';
+import { SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
+import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
+import { ioctlStruct } from '../mainline/adapter.js';
+import {
+  D1_ENCLAVE_ADD,
+  D1_ENCLAVE_CREATE,
+  D1_ENCLAVE_INIT,
+  D1_ENCLAVE_SET_ATTRIBUTE,
+  D1_IOC_ENCLAVE_ADD,
+  D1_IOC_ENCLAVE_CREATE,
+  D1_IOC_ENCLAVE_INIT,
+  D1_IOC_ENCLAVE_SET_ATTRIBUTE,
+  SGX_ENCLAVE_ADD_MEASURE,
+  SGX_ENCLAVE_ADD_REG,
+  SGX_ENCLAVE_ADD_TCS,
+} from './uapi.js';
+
+export const D1_ENCLAVE_PATH = '/dev/sgx/enclave';
+export const D1_PROVISION_PATH = '/dev/sgx/provision';
+
+/** struct sgx_enclave_add .type for a neutral add. */
+export function d1AddType(a: Pick<NeutralAdd, 'type' | 'measure'>): number {
+  return (a.type === 'TCS' ? SGX_ENCLAVE_ADD_TCS : SGX_ENCLAVE_ADD_REG) | (a.measure ? SGX_ENCLAVE_ADD_MEASURE : 0);
+}
+
+const big = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
+
+/** Why the SGX2 operations are unsupported on D1. */
+export const D1_NO_SGX2 = 'D1 (2019-05-17) has no SGX2 ioctls: EAUG pages come only from faults (driver option sgx2), and nothing restricts, retypes or removes pages';
+/** Why raw SECINFO overrides are unsupported on D1. */
+export const D1_NO_SECINFO = 'D1 takes no SECINFO from userspace: the EPCM permissions are the source VMA\'s R/W/X and .type holds only the page type and the measure bit';
+
+export const d1Adapter: DesignAdapter = {
+  openEnclave: (p, flags = O_RDWR) => p.open(D1_ENCLAVE_PATH, flags),
+  openProvision: (p, flags = O_RDWR) => p.open(D1_PROVISION_PATH, flags),
+  create(p, fd, secs): NeutralResult {
+    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_CREATE, D1_ENCLAVE_CREATE, { src: secs }).ret };
+  },
+  addPages(p, fd, a): NeutralResult {
+    if (a.secinfoFlags !== undefined || a.secinfoReserved !== undefined) {
+      return { ret: -ENOTTY, unsupported: D1_NO_SECINFO };
+    }
+    const size = big(a.length);
+    const r = ioctlStruct(p, fd, D1_IOC_ENCLAVE_ADD, D1_ENCLAVE_ADD, { offset: big(a.offset), source: big(a.src), size, type: d1AddType(a) });
+    const left = r.out.size;
+    // The bytes added: what the kernel took off .size (it writes the struct back in every case).
+    return { ret: r.ret, count: typeof left === 'bigint' ? Number(size - left) : 0 };
+  },
+  init(p, fd, sigstruct): NeutralResult {
+    if (sigstruct.length !== SIGSTRUCT_SIZE) throw new Error(`a SIGSTRUCT is ${SIGSTRUCT_SIZE} bytes`);
+    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_INIT, D1_ENCLAVE_INIT, { sigstruct }).ret };
+  },
+  provision(p, fd, provisionFd): NeutralResult {
+    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_SET_ATTRIBUTE, D1_ENCLAVE_SET_ATTRIBUTE, { attribute_fd: provisionFd }).ret };
+  },
+  restrictPermissions: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
+  modifyTypes: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
+  removePages: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
+  map: (p, fd, addr, len, prot, flags = MAP_SHARED | MAP_FIXED) => p.mmap(addr, len, prot, flags, fd, 0),
+};
