@@ -1,7 +1,7 @@
 // D1 `copy-source-perms` on the shared suite. Every difference from the suite's (mainline 6.1)
 // expectations is declared here with its reason; the rules behind them are the thread's
 // (designs-spec §2: Sean Christopherson 2019-05-17/21/22) and are tested one by one, on enclaves
-// built the D1 way, in copy-source-perms.test.ts. Four reasons recur:
+// built the D1 way, in d1.rules.test.ts. Four reasons recur:
 //   - CREATE: D1 needs the ELRANGE mapped from the enclave fd before ECREATE ("Requiring VMA backing
 //     to build an enclave seems reasonable and sane", 20190522153836.GA24833@linux.intel.com);
 //     the suite's createEnclave() holds it with an anonymous reservation, so CREATE is -EINVAL and
@@ -17,7 +17,7 @@ import { D1, D1_NO_SECINFO, D1_NO_SGX2 } from '../../../src/drivers/sgx/copy-sou
 import { runSuite, type Override } from './common.case.js';
 
 const CREATE =
-  "createEnclave() holds ELRANGE with an anonymous PROT_NONE reservation, but D1's CREATE needs it mapped from the enclave fd (Sean 2019-05-22): CREATE is -EINVAL and the enclave's later ioctls fail the 'not created' check (-EINVAL); the rule the case checks is tested on a D1-built enclave in copy-source-perms.test.ts";
+  "createEnclave() holds ELRANGE with an anonymous PROT_NONE reservation, but D1's CREATE needs it mapped from the enclave fd (Sean 2019-05-22): CREATE is -EINVAL and the enclave's later ioctls fail the 'not created' check (-EINVAL); the rule the case checks is tested on a D1-built enclave in d1.rules.test.ts";
 const BAN = 'mmap of the enclave fd after the first ADD is -EPERM (Sean 2019-05-21: no munmap->mmap to regain X)';
 const SMALL = "D1's get_unmapped_area (v20's, with RFC v1's MAP_FIXED fix) refuses lengths below 8 KiB without MAP_FIXED: -EINVAL";
 const POLICY =
@@ -95,8 +95,8 @@ const overrides: Override[] = [
     expect: { ok: false, device: POLICY_DEVICE, image: POLICY_IMAGE, denied: POLICY_DENIED, execmem: false },
     reason: `${POLICY}; the device needs only open/read/write (after open everything is on the S_PRIVATE anon inode)`,
   },
-  { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); the D1 answer (mmap after ADD is -EPERM whatever the protection) is tested in copy-source-perms.test.ts` },
-  { case: 'SGX-AC-03', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); D1's mprotect path (execmem for +X on the anon inode, no driver check) is tested in copy-source-perms.test.ts` },
+  { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); the D1 answer (mmap after ADD is -EPERM whatever the protection) is tested in d1.rules.test.ts` },
+  { case: 'SGX-AC-03', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); D1's mprotect path (execmem for +X on the anon inode, no driver check) is tested in d1.rules.test.ts` },
   { case: 'SGX-AC-04', expect: { mmap: 'mapped', add: -EINVAL, touch: 'SIGBUS' }, reason: `${CREATE}; faults before INIT are SIGBUS (05-16 outline step 4)` },
   {
     case: 'SGX-AC-05',
@@ -106,12 +106,12 @@ const overrides: Override[] = [
   {
     case: 'SGX-AC-06',
     expect: { exec: -EINVAL, read: -EINVAL },
-    reason: `${SMALL}; with 8 KiB both map: the enclave file is on anon_inodefs, so /dev noexec does not apply (copy-source-perms.test.ts)`,
+    reason: `${SMALL}; with 8 KiB both map: the enclave file is on anon_inodefs, so /dev noexec does not apply (d1.rules.test.ts)`,
   },
   {
     case: 'SGX-AC-07',
     expect: { wOnly: -ENOTTY, tcsR: -ENOTTY, va: -ENOTTY, secs: -ENOTTY, trim: -ENOTTY, bit3: -ENOTTY, bit16: -ENOTTY, reservedByte: -ENOTTY, rwx: -ENOTTY },
-    reason: `${NO_SECINFO}; D1's .type validation is tested in copy-source-perms.test.ts`,
+    reason: `${NO_SECINFO}; D1's .type validation is tested in d1.rules.test.ts`,
   },
   {
     case: 'SGX-AC-08',
@@ -134,7 +134,7 @@ const overrides: Override[] = [
     reason: `${CREATE} (on a D1-built enclave: -ERESTARTSYS (${-ERESTARTSYS}) before the first page, 0 with the rest left in .size after k pages)`,
   },
   { case: 'SGX-AC-11', expect: { without: 'SGX_IOC_ENCLAVE_INIT failed: EACCES', wrongFd: -EINVAL, provision: 0, init: -EINVAL }, reason: CREATE },
-  { case: 'SGX-AC-12', expect: { noReclaimable: -EINVAL }, reason: `${CREATE} (EPC exhaustion on D1-built enclaves: copy-source-perms.test.ts)` },
+  { case: 'SGX-AC-12', expect: { noReclaimable: -EINVAL }, reason: `${CREATE} (EPC exhaustion on D1-built enclaves: d1.rules.test.ts)` },
   {
     case: 'SGX-AC-13',
     expect: { none: -EPERM, read: -EPERM },
@@ -154,7 +154,7 @@ const overrides: Override[] = [
   {
     case: 'SGX-LD-01',
     expect: { ok: false, error: 'mmap(text): EACCES', denied: POLICY_DENIED, permissions: true, entered: null },
-    reason: `${POLICY}; with execute on the image the seed flow loads and enters the reference enclave (copy-source-perms.test.ts; exact permission set: d1.permissions.test.ts)`,
+    reason: `${POLICY}; with execute on the image the seed flow loads and enters the reference enclave (d1.rules.test.ts; exact permission set: d1.permissions.test.ts)`,
   },
 ];
 
