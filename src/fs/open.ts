@@ -8,7 +8,7 @@ import { newInode, linkChild } from './super.js';
 import { ext4FileOps, shmemFileOps, dirOps } from './generic.js';
 import { defChrFops } from './chrdev.js';
 import { truncateInode } from './pagecache.js';
-import { securityInodePermission, securityFileOpen } from '../security/hooks.js';
+import { securityInodePermission, securityFileOpen, securityInodeCreate } from '../security/hooks.js';
 import {
   EACCES, EBADF, EEXIST, EINVAL, EISDIR, ELOOP, ENODEV, ENOENT, ENOTDIR, EPERM, EROFS,
 } from '../abi/errno.js';
@@ -187,6 +187,8 @@ export function sysOpen(k: Kernel, pid: number, path: string, flags: number, mod
       if (ro) return ro;
       const perr = inodePermission(k, pid, dir.id, MAY_WRITE | MAY_EXEC);
       if (perr) return perr;
+      const cerr = securityInodeCreate(k, pid, dir.id, p.name);
+      if (cerr) return cerr;
       const lab = k.lsm.inode_init_security(k, k.cred(pid), k.lsmInode(dir.id), p.name, inodeClassOf(S_IFREG));
       if (typeof lab === 'number' && lab !== 0) return lab;
       const label = typeof lab === 'number' ? null : lab.label;

@@ -23,6 +23,13 @@ export function securityInodePermission(k: Kernel, pid: number, inodeId: number,
   return record(k, pid, 'inode_permission', k.lsm.inode_permission(k, k.cred(pid), k.lsmInode(inodeId), mask), { ino: inode.ino, mask });
 }
 
+/** security_inode_create(): IS_PRIVATE(dir) short-cut, then the LSM's optional hook. */
+export function securityInodeCreate(k: Kernel, pid: number, dirId: number, name: string): number {
+  const dir = k.inode(dirId);
+  if (dir.iflags & S_PRIVATE || !k.lsm.inode_create) return 0;
+  return record(k, pid, 'inode_create', k.lsm.inode_create(k, k.cred(pid), k.lsmInode(dirId), name, 'file'), { name });
+}
+
 export function securityFileOpen(k: Kernel, pid: number, fileId: number): number {
   return record(k, pid, 'file_open', k.lsm.file_open(k, k.cred(pid), k.lsmFile(fileId)), { path: k.file(fileId).path });
 }

@@ -103,6 +103,11 @@ export interface Lsm {
   file_ioctl(k: Kernel, cred: LsmCred, file: LsmFile, cmd: number, arg: number): number;
   /** security_file_receive(): when an fd arrives over SCM_RIGHTS (Kernel.passFd). */
   file_receive(k: Kernel, cred: LsmCred, file: LsmFile): number;
+  /**
+   * security_inode_create() (optional): from may_o_create() for open(O_CREAT) of a new name, after
+   * inode_permission(dir, MAY_WRITE|MAY_EXEC) and before the file exists (SELinux: may_create()).
+   */
+  inode_create?(k: Kernel, cred: LsmCred, dir: LsmInode, name: string, inodeClass: InodeClass): number;
   /** security_inode_init_security(): label of a file created by open(O_CREAT) / mkdir in `dir`. null = no xattr. */
   inode_init_security(k: Kernel, cred: LsmCred, dir: LsmInode, name: string, inodeClass: InodeClass): LsmLabelResult;
   /** security_inode_init_security_anon(): label of a secure anonymous inode (anon_inode_getfile_secure()). */

@@ -74,6 +74,12 @@ describe('LSM call sites', () => {
     expect(k.sys.open(pid, '/opt/app/lib.so', O_RDONLY)).toBe(-EACCES);
     expect(lsm.log.at(-1)).toBe(`inode_permission opt ${MAY_EXEC}`);
   });
+  it('open(O_CREAT) of a new name: inode_permission(dir, MAY_WRITE|MAY_EXEC), inode_create, then may_open with acc_mode 0 and file_open', () => {
+    const { k, pid, lsm } = boot();
+    (lsm as Recorder & { inode_create: unknown }).inode_create = (_k: Kernel, _c: LsmCred, d: LsmInode, name: string) => (lsm.log.push(`inode_create ${d.name} ${name}`), 0);
+    expect(k.sys.open(pid, '/opt/new', O_RDWR | 0o100)).toBe(0);
+    expect(lsm.log).toEqual([`inode_permission / ${MAY_EXEC}`, `inode_permission opt ${MAY_EXEC}`, `inode_permission opt ${MAY_WRITE | MAY_EXEC}`, 'inode_create opt new', `inode_permission new ${MAY_OPEN}`, 'file_open /opt/new']);
+  });
   it('read/write: file_permission in rw_verify_area(), after the f_mode EBADF check', () => {
     const { k, pid, lsm } = boot();
     const fd = k.sys.open(pid, '/dev/null', O_RDONLY);
