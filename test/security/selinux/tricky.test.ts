@@ -1,8 +1,8 @@
 // The tricky cases of selinux-semantics.md §7.7, table-driven. Each row names the kernel code it
 // relies on and lists the AVC queries that code makes, in kernel order, with the expected result
 // (taken from §7.7 and the decision tables §7.3/§7.4). The hook-level parts (VMAs, VM_MAY*, noexec,
-// EPERM from the VFS, partial mprotect) come with the hooks (src/security/selinux/hooks.ts); rows
-// list them in `hookLevel` and a pending test each, so the hook author adds them to this table.
+// EPERM from the VFS, partial mprotect; listed per row in `hookLevel`) run through the kernel model in
+// tricky-hooks.test.ts, written with the hooks (src/security/selinux/hooks.ts).
 import { describe, it, expect } from 'vitest';
 import { Avc, EACCES, type AuditData, type AvcEvent } from '../../../src/security/selinux/avc.js';
 import { builtinPolicy, PROCESS_CONTEXTS, fileContextFor } from '../../../src/security/selinux/builtin.js';
@@ -195,7 +195,6 @@ describe('tricky cases (selinux-semantics.md §7.7): AVC-level parts', () => {
         if (row.id === 22) expect(events.some((e) => e.tclass === 'process')).toBe(false);
       });
     }
-    if (row.hookLevel) it.todo(`#${row.id} hook level: ${row.hookLevel} [${row.hook}]`);
   }
 });
 
