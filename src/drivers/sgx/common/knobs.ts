@@ -24,8 +24,9 @@ function requireEncl(k: Kernel, pid: number, fd: number): number {
 }
 
 /**
- * Make a signal pending for `pid` after `after` more signal_pending() checks (0: pending now).
- * It stays pending until the syscall returns (the driver delivers it on the way out).
+ * Make a signal arrive for `pid` at its (after + 1)-th signal_pending() check from now (0: the
+ * next check sees it). Once seen it stays pending until that syscall returns and the driver
+ * delivers it on the way out to user mode.
  */
 export function setSignalPending(k: Kernel, pid: number, platformId: number, after = 0): void {
   platformMut(k, platformId).signals.set(pid, { after });

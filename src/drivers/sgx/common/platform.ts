@@ -25,9 +25,14 @@ interface FreeCell {
   readonly next: FreeCell | null;
 }
 
-/** A pending-signal knob for one task: signal_pending() turns true after `after` more calls. */
+/**
+ * A pending-signal knob for one task: the signal arrives at the (after + 1)-th signal_pending()
+ * check from now (after = 0: the next check sees it); once seen (`fired`) it stays pending until
+ * the syscall returns to user mode and it is delivered.
+ */
 export interface SignalKnob {
   readonly after: number;
+  readonly fired?: boolean;
 }
 
 // Reclaimer watermarks (arch/x86/kernel/cpu/sgx/sgx.h).
@@ -223,14 +228,17 @@ export class SgxPlatform implements Clonable<SgxPlatform> {
   signalPending(pid: number): boolean {
     const s = this.signals.get(pid);
     if (s === undefined) return false;
-    if (s.after <= 0) return true;
+    if (s.fired) return true;
+    if (s.after <= 0) {
+      this.signals.set(pid, { after: 0, fired: true });
+      return true;
+    }
     this.signals.set(pid, { after: s.after - 1 });
     return false;
   }
 
   /** Deliver a pending signal (on return to user mode): the knob is consumed if it fired. */
   deliverSignal(pid: number): void {
-    const s = this.signals.get(pid);
-    if (s !== undefined && s.after <= 0) this.signals.delete(pid);
+    if (this.signals.get(pid)?.fired) this.signals.delete(pid);
   }
 }
