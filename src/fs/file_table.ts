@@ -2,6 +2,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { FileOperations, OpenFile } from './types.js';
 import { EMFILE } from '../abi/errno.js';
+import { FMODE_WRITE } from '../abi/fcntl.js';
 
 export function allocFile(
   k: Kernel,
@@ -59,6 +60,9 @@ export function installAt(k: Kernel, pid: number, fd: number, fileId: number, cl
   fds[fd] = Object.freeze({ file: fileId, cloexec });
   k.setTask({ ...t, fds });
   fileGet(k, fileId);
+  // Provenance (model-only): a task holding a writable fd could change every byte of the file.
+  const f = k.file(fileId);
+  if (f.fmode & FMODE_WRITE) k.mmMut(pid).markFileWritable(f.inode, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** Install in the lowest free fd; returns it or -EMFILE. */

@@ -221,8 +221,6 @@ export function sysOpen(k: Kernel, pid: number, path: string, flags: number, mod
   if (fid < 0) return fid;
   if (doTruncate) truncateInode(k, ref.inode, 0); // handle_truncate()
   installAt(k, pid, fd, fid, (flags & O_CLOEXEC) !== 0);
-  const f = k.file(fid);
-  if (f.fmode & FMODE_WRITE) k.mmMut(pid).markFileWritable(f.inode, 0, Number.MAX_SAFE_INTEGER);
   return fd;
 }
 

@@ -99,6 +99,18 @@ describe('pages: copy-on-write, sharing, provenance', () => {
     expect(p).toMatchObject({ executable: true, everWritable: true, modified: true, writers: [pid] });
     expect(p.backing).toMatchObject({ kind: 'file', path: '/memfd:jit (deleted)' });
   });
+  it('a private file page is everWritable once the process holds a writable fd of the file (open, memfd, passFd)', () => {
+    const { k, pid } = boot();
+    k.fs.createFile('/tmp/lib', { data: new Uint8Array(PAGE) });
+    const ro = k.sys.open(pid, '/tmp/lib', O_RDONLY);
+    const a = k.sys.mmap(pid, 0, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, ro, 0);
+    expect(k.provenance(pid, a)).toMatchObject({ everWritable: false, executable: true, backing: { kind: 'file' } });
+    const other = k.spawn({ comm: 'writer' });
+    const w = k.sys.open(other, '/tmp/lib', O_RDWR);
+    expect(k.provenance(pid, a)!.everWritable).toBe(false);
+    k.passFd(other, w, pid);
+    expect(k.provenance(pid, a)!.everWritable).toBe(true);
+  });
   it('untouched pages read as zero; anonymous pages record the writer; a never-writable page is not everWritable', () => {
     const { k, pid } = boot();
     const a = k.sys.mmap(pid, 0, 2 * PAGE, PROT_READ | PROT_WRITE, ANON, -1, 0);
