@@ -178,6 +178,13 @@ export interface DesignAdapter {
   openEnclave(p: UserProcess, flags?: number): number;
   /** open() the provisioning device; the fd or -errno (-ENOENT if the design has none). */
   openProvision(p: UserProcess, flags?: number): number;
+  /**
+   * Optional: hold an ELRANGE of `size` bytes (a power of two) for CREATE the way the design
+   * needs it, and return its base (or -errno). Absent: reserveElrange() (loaders/flows.ts), the
+   * 2×size PROT_NONE anonymous reservation aligned to the size of load.c encl_map_area(). A design
+   * whose CREATE needs the range mapped from the enclave fd (D1) maps it here.
+   */
+  reserve?(p: UserProcess, fd: number, size: number): number;
   /** ECREATE from a 4096-byte SECS. */
   create(p: UserProcess, fd: number, secs: Uint8Array): NeutralResult;
   addPages(p: UserProcess, fd: number, a: NeutralAdd): NeutralResult;

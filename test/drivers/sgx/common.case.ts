@@ -24,7 +24,7 @@ import type { SgxDesign } from '../../../src/drivers/sgx/design.js';
 import { vdsoSgxEnterEnclave } from '../../../src/drivers/sgx/common/vdso.js';
 import { setConcurrentIoctl, setSignalPending } from '../../../src/drivers/sgx/common/knobs.js';
 import { sgxPlatform } from '../../../src/drivers/sgx/common/install.js';
-import { loadEnclave } from '../../../src/drivers/sgx/loaders/flows.js';
+import { loadEnclave, reserveElrange } from '../../../src/drivers/sgx/loaders/flows.js';
 import { permissionLines, permissionsFromTrace } from '../../../src/drivers/sgx/loaders/permissions.js';
 import {
   EEXIT_CLEAN, MAGIC, MAGIC2, PAGE, bootWorld, enclCall, manifestFromYaml, prepare, referenceManifest, runInfo, secsBytes, selftestManifestYaml, setupTestEncl,
@@ -71,16 +71,15 @@ function sgx2Skip(w: World, fd: number, which: 'modify' | 'restrict'): string | 
   return null;
 }
 
-/** A fresh enclave: open, an aligned PROT_NONE reservation (load.c encl_map_area()), CREATE. */
+/** A fresh enclave: open, ELRANGE held the design's way (default: load.c encl_map_area()), CREATE. */
 function createEnclave(w: World, size = 0x10000, attributes?: bigint): { fd: number; base: number; size: number; create: number } {
   const p = w.p;
-  const fd = w.design.adapter.openEnclave(p, O_RDWR);
+  const a = w.design.adapter;
+  const fd = a.openEnclave(p, O_RDWR);
   if (isErr(fd)) throw new Error(`open: ${fd}`);
-  const area = p.mmap(0, size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
-  const base = Math.ceil(area / size) * size;
-  if (base > area) p.munmap(area, base - area);
-  p.munmap(base + size, area + size - base);
-  const create = w.design.adapter.create(p, fd, secsBytes({ size: big(size), base: big(base), attributes })).ret;
+  const base = a.reserve ? a.reserve(p, fd, size) : reserveElrange(p, size);
+  if (isErr(base)) throw new Error(`reserve: ${base}`);
+  const create = a.create(p, fd, secsBytes({ size: big(size), base: big(base), attributes })).ret;
   return { fd, base, size, create };
 }
 

@@ -39,6 +39,20 @@ function alignUp(v: number, a: number): number {
   return Math.ceil(v / a) * a;
 }
 
+/**
+ * encl_map_area() (load.c) / enclave_create_ex() without EL_RANGE (PSW): a 2×size PROT_NONE
+ * anonymous reservation, its base aligned up to the size, head and tail unmapped. Returns the
+ * base or -errno.
+ */
+export function reserveElrange(p: UserProcess, size: number): number {
+  const area = p.mmap(0, size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (isErr(area)) return area;
+  const base = alignUp(area, size);
+  if (base > area) p.munmap(area, base - area);
+  p.munmap(base + size, area + size - base);
+  return base;
+}
+
 class Flow {
   fd = -1;
   base = 0;
@@ -77,14 +91,12 @@ class Flow {
     return secsBytes({ size: m.size, base: BigInt(this.base), ssaFrameSize: m.ssaFrameSize, miscselect: m.miscselect, attributes: m.attributes, xfrm: m.xfrm });
   }
 
-  /** encl_map_area() (load.c) / enclave_create_ex() without EL_RANGE (PSW): a 2×size PROT_NONE reservation, aligned, head and tail unmapped. */
-  reserveAligned(): number {
-    const p = this.p;
-    const area = p.mmap(0, this.size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (isErr(area)) return area;
-    this.base = alignUp(area, this.size);
-    if (this.base > area) p.munmap(area, this.base - area);
-    p.munmap(this.base + this.size, area + this.size - this.base);
+  /** encl_map_area() (load.c) / enclave_create_ex() without EL_RANGE (PSW), or the design's adapter.reserve(). */
+  reserve(): number {
+    const a = this.design.adapter;
+    const b = a.reserve ? a.reserve(this.p, this.fd, this.size) : reserveElrange(this.p, this.size);
+    if (isErr(b)) return b;
+    this.base = b;
     return 0;
   }
 }
@@ -129,10 +141,10 @@ export function selftestFlow(design: SgxDesign, p: UserProcess, img: EnclaveImag
     if (isErr(heap)) return f.fail('heap mmap()', heap);
     srcs.set(s.name, heap);
   }
-  // encl_build(): encl_map_area(), CREATE, ADD_PAGES per segment, INIT
-  const r = f.reserveAligned();
+  // encl_build(): encl_map_area() (or the design's own way of holding ELRANGE), CREATE, ADD_PAGES per segment, INIT
+  const r = f.reserve();
   if (r) return f.fail('reservation mmap()', r);
-  if (plan.reserve === 'enclave-read') {
+  if (plan.reserve === 'enclave-read' && !a.reserve) {
     const v = a.map(p, f.fd, f.base, f.size, PROT_READ);
     if (isErr(v)) return f.fail('enclave mmap(PROT_READ)', v);
   }
@@ -270,7 +282,7 @@ export function pswFlow(design: SgxDesign, p: UserProcess, img: EnclaveImage): L
   if (isErr(view)) return f.fail('Cannot map the enclave file', view);
   p.close(imgfd);
   // enclave_create_ex()
-  const r = f.reserveAligned();
+  const r = f.reserve();
   if (r) return f.fail('enclave_create_ex: mmap', r);
   const c = a.create(p, f.fd, f.secs());
   if (c.ret) {
