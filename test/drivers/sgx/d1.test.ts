@@ -1,23 +1,24 @@
 // D1 `copy-source-perms` on the shared suite. Every difference from the suite's (mainline 6.1)
 // expectations is declared here with its reason; the rules behind them are the thread's
 // (designs-spec §2: Sean Christopherson 2019-05-17/21/22) and are tested one by one, on enclaves
-// built the D1 way, in d1.rules.test.ts. Four reasons recur:
-//   - CREATE: D1 needs the ELRANGE mapped from the enclave fd before ECREATE ("Requiring VMA backing
-//     to build an enclave seems reasonable and sane", 20190522153836.GA24833@linux.intel.com);
-//     the suite's createEnclave() holds it with an anonymous reservation, so CREATE is -EINVAL and
-//     every ioctl on that enclave afterwards fails its state check (-EINVAL);
+// built the D1 way, in d1.rules.test.ts. The suite's hand-built enclaves hold ELRANGE through the
+// adapter's reserve(), which maps it PROT_READ from the enclave fd as the seed does (CREATE needs
+// it: "Requiring VMA backing to build an enclave seems reasonable and sane", 20190522153836.GA24833).
+// Four reasons recur:
+//   - the copy: ADD takes a page's permissions from the source VMA, not from the case's SECINFO
+//     (the suite's anonymous sources are RW whatever `perms` says);
 //   - the mmap ban: mmap of the enclave fd is -EPERM once a page was added (20190521155140.GE22089);
 //   - get_unmapped_area: v20's with RFC v1's MAP_FIXED fix refuses lengths below 8 KiB without
 //     MAP_FIXED (-EINVAL);
 //   - builtin:default: D1 needs `execute` on the enclave file (its text source is mapped
 //     PROT_READ|PROT_EXEC), and the built-in loader domain may not execute files in the home
 //     directory, so every load under builtin:default stops at that mmap (EACCES).
-import { EINVAL, ENOTTY, EPERM, ERESTARTSYS } from '../../../src/abi/errno.js';
+import { EFAULT, EINVAL, ENOTTY, EPERM } from '../../../src/abi/errno.js';
 import { D1, D1_NO_SECINFO, D1_NO_SGX2 } from '../../../src/drivers/sgx/copy-source-perms/index.js';
 import { runSuite, type Override } from './common.case.js';
+import { PAGE } from './fixture.js';
 
-const CREATE =
-  "createEnclave() holds ELRANGE with an anonymous PROT_NONE reservation, but D1's CREATE needs it mapped from the enclave fd (Sean 2019-05-22): CREATE is -EINVAL and the enclave's later ioctls fail the 'not created' check (-EINVAL); the rule the case checks is tested on a D1-built enclave in d1.rules.test.ts";
+const COPY = "ADD copies the source VMA's R/W/X (seed): the case's `perms` are not what the page gets";
 const BAN = 'mmap of the enclave fd after the first ADD is -EPERM (Sean 2019-05-21: no munmap->mmap to regain X)';
 const SMALL = "D1's get_unmapped_area (v20's, with RFC v1's MAP_FIXED fix) refuses lengths below 8 KiB without MAP_FIXED: -EINVAL";
 const POLICY =
@@ -58,8 +59,8 @@ const overrides: Override[] = [
   // ---------------------------------------------------------------- driver rules
   {
     case: 'SGX-DR-02',
-    expect: { add: -EINVAL, mmapRW: 'mapped', mmapRX: 'mapped' },
-    reason: `${CREATE}; with no page added the mappings are allowed (D1 has no vm_max_prot_bits: a mapping is refused only by the ban)`,
+    expect: { add: 0, mmapRW: -EPERM, mmapRX: -EPERM },
+    reason: `${COPY}; and ${BAN}`,
   },
   {
     case: 'SGX-DR-03',
@@ -76,11 +77,10 @@ const overrides: Override[] = [
   { case: 'SGX-DR-07', expect: { add: noSecinfo }, reason: NO_SECINFO },
   {
     case: 'SGX-DR-10',
-    expect: { add: { ret: -EINVAL, count: 0 } },
-    reason: `${CREATE}; on a D1-built enclave a noexec source is accepted (the thread has no VM_MAYEXEC check) unless the sourceMayExec variant is on`,
+    expect: { add: { ret: 0, count: PAGE } },
+    reason: 'the thread has no VM_MAYEXEC check on the source: a noexec source is copied with its own (non-executable) permissions; the sourceMayExec variant refuses it (d1.rules.test.ts)',
   },
-  { case: 'SGX-DR-11', skip: true, reason: "createPow2Check is a mainline driver option (the 2025 pre-check); D1's options are its own, and createEnclave()'s CREATE is -EINVAL before ECREATE (no enclave mapping)" },
-  { case: 'SGX-DR-12', expect: { first: -EINVAL, second: -EINVAL }, reason: CREATE },
+  { case: 'SGX-DR-11', skip: true, reason: "createPow2Check is a mainline driver option (the 2025 pre-check); D1's options are its own (its CREATE body is 6.1's, without the pre-check)" },
   { case: 'SGX-DR-16', expect: { modify: noSgx2 }, reason: NO_SGX2 },
   { case: 'SGX-DR-17', expect: { toReg: -ENOTTY, toSecs: -ENOTTY }, reason: NO_SGX2 },
   {
@@ -97,11 +97,11 @@ const overrides: Override[] = [
   },
   { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); the D1 answer (mmap after ADD is -EPERM whatever the protection) is tested in d1.rules.test.ts` },
   { case: 'SGX-AC-03', skip: true, reason: `setup_test_encl() under builtin:default fails on D1 (${POLICY}); D1's mprotect path (execmem for +X on the anon inode, no driver check) is tested in d1.rules.test.ts` },
-  { case: 'SGX-AC-04', expect: { mmap: 'mapped', add: -EINVAL, touch: 'SIGBUS' }, reason: `${CREATE}; faults before INIT are SIGBUS (05-16 outline step 4)` },
+  { case: 'SGX-AC-04', expect: { mmap: 'mapped', add: 0, touch: 'SIGBUS' }, reason: 'the same observation for another reason: faults before INIT are SIGBUS (05-16 outline step 4), whatever the VMA and the copied permissions' },
   {
     case: 'SGX-AC-05',
-    expect: { noexec: -EINVAL, hole: -EINVAL, otherEnclave: -EINVAL, remap: -EPERM, otherEnclaveNoexecDev: -EINVAL },
-    reason: `${CREATE}; remapping the other (built) enclave is refused by the ban: ${BAN}`,
+    expect: { noexec: 0, hole: -EFAULT, otherEnclave: -EFAULT, remap: -EPERM, otherEnclaveNoexecDev: -EFAULT },
+    reason: `no VM_MAYEXEC check in the thread, so the noexec source is accepted and the other enclave's mapping fails in get_user_pages() (VM_IO|VM_PFNMAP) whatever /dev is; remapping the built enclave is refused: ${BAN}`,
   },
   {
     case: 'SGX-AC-06',
@@ -114,27 +114,10 @@ const overrides: Override[] = [
     reason: `${NO_SECINFO}; D1's .type validation is tested in d1.rules.test.ts`,
   },
   {
-    case: 'SGX-AC-08',
-    expect: {
-      offsetUnaligned: -EINVAL,
-      srcUnaligned: -EINVAL,
-      lengthZero: -EINVAL,
-      lengthUnaligned: -EINVAL,
-      beyond: -EINVAL,
-      overflow: { ret: -EINVAL, count: 0 },
-      first: { ret: -EINVAL, count: 0 },
-      twice: { ret: -EINVAL, count: 0 },
-      halfOverlap: { ret: -EINVAL, count: 0 },
-    },
-    reason: CREATE,
+    case: 'SGX-AC-11',
+    expect: { without: 'SGX_IOC_ENCLAVE_INIT failed: EACCES', wrongFd: -EINVAL, provision: 0, init: -EPERM },
+    reason: "the case adds every segment from one PROT_READ image mapping (load.c's way): D1 copies R into every page's SECINFO, which EADD measures, so MRENCLAVE is not the signed one and EINIT fails (SGX_INVALID_MEASUREMENT -> -EPERM)",
   },
-  {
-    case: 'SGX-AC-10',
-    expect: { before: { ret: -EINVAL, count: 0 }, after2: { ret: -EINVAL, count: 0 } },
-    reason: `${CREATE} (on a D1-built enclave: -ERESTARTSYS (${-ERESTARTSYS}) before the first page, 0 with the rest left in .size after k pages)`,
-  },
-  { case: 'SGX-AC-11', expect: { without: 'SGX_IOC_ENCLAVE_INIT failed: EACCES', wrongFd: -EINVAL, provision: 0, init: -EINVAL }, reason: CREATE },
-  { case: 'SGX-AC-12', expect: { noReclaimable: -EINVAL }, reason: `${CREATE} (EPC exhaustion on D1-built enclaves: d1.rules.test.ts)` },
   {
     case: 'SGX-AC-13',
     expect: { none: -EPERM, read: -EPERM },

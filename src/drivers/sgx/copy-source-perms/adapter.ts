@@ -6,7 +6,7 @@
 //   - the SGX2 ioctls (RESTRICT_PERMISSIONS, MODIFY_TYPES, REMOVE_PAGES) do not exist in D1.
 import { ENOTTY } from '../../../abi/errno.js';
 import { O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED } from '../../../abi/mman.js';
+import { MAP_FIXED, MAP_SHARED, PROT_READ } from '../../../abi/mman.js';
 import { SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
 import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
 import { ioctlStruct } from '../mainline/adapter.js';
@@ -42,6 +42,11 @@ export const D1_NO_SECINFO = 'D1 takes no SECINFO from userspace: the EPCM permi
 export const d1Adapter: DesignAdapter = {
   openEnclave: (p, flags = O_RDWR) => p.open(D1_ENCLAVE_PATH, flags),
   openProvision: (p, flags = O_RDWR) => p.open(D1_PROVISION_PATH, flags),
+  /**
+   * Hold ELRANGE the D1 way: the seed's `enclave_addr = mmap(NULL, size, PROT_READ, MAP_SHARED,
+   * enclave_fd, 0)` (naturally aligned by get_unmapped_area()), which CREATE requires.
+   */
+  reserve: (p, fd, size) => p.mmap(0, size, PROT_READ, MAP_SHARED, fd, 0),
   create(p, fd, secs): NeutralResult {
     return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_CREATE, D1_ENCLAVE_CREATE, { src: secs }).ret };
   },

@@ -16,7 +16,7 @@
 // what the enclave will get; heap-like segments (unmeasured zeros) come from anonymous RW memory.
 // The loader never passes PROT_EXEC (or PROT_WRITE) on the enclave fd. The SIGSTRUCT is the one
 // the loader holds in memory (as the selftest's), so no file is opened for it.
-import { EINTR, ERESTARTSYS, errnoName, isErr } from '../../../abi/errno.js';
+import { EINTR, EINVAL, ERESTARTSYS, errnoName, isErr } from '../../../abi/errno.js';
 import { O_RDONLY, O_RDWR } from '../../../abi/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
@@ -68,8 +68,7 @@ export function d1SeedLoader(design: SgxDesign, p: UserProcess, img: EnclaveImag
   // enclave_fd = open("/dev/sgx/enclave", O_RDWR); enclave_addr = mmap(NULL, size, PROT_READ, MAP_SHARED, enclave_fd, 0)
   fd = a.openEnclave(p, O_RDWR);
   if (isErr(fd)) return fail(`open(${D1_ENCLAVE_PATH})`, fd);
-  const hint = m.base !== null ? Number(m.base) : 0;
-  const addr = p.mmap(hint, size, PROT_READ, MAP_SHARED | (m.base !== null ? MAP_FIXED_NOREPLACE : 0), fd, 0);
+  const addr = m.base !== null ? p.mmap(Number(m.base), size, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0) : a.reserve ? a.reserve(p, fd, size) : -EINVAL;
   if (isErr(addr)) return fail('mmap(enclave_fd, PROT_READ, MAP_SHARED)', addr);
   base = addr;
 
