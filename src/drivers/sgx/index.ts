@@ -2,6 +2,7 @@
 // import line per design folder (D0-D6 are added by their folders' authors).
 import './mainline/index.js';
 import './copy-source-perms/index.js';
+import './allow-prot/index.js';
 
 export * from './design.js';
 export { registerDesign, listDesigns, lookupDesign, findDesign } from './registry.js';
