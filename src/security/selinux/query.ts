@@ -62,11 +62,18 @@ function expandName(p: Policy, name: string, direct: boolean): Set<number> | nul
   return s;
 }
 
-function overlaps(p: Policy, ruleType: number, crit: Set<number> | null, direct: boolean): boolean {
-  if (!crit) return true;
-  if (direct) return crit.has(ruleType);
-  for (const t of p.attrTypes[ruleType]) if (crit.has(t)) return true;
-  return false;
+/** The rule keys (types or attributes) whose expansion meets `crit` (a set of types): a type
+ *  matches itself and every attribute in its type_attr_map. Same result as expanding each rule's
+ *  source and intersecting, as setools' match_indirect_regex does, without the per-rule expansion. */
+function matchSet(p: Policy, crit: Set<number> | null, direct: boolean): Set<number> | null {
+  if (!crit || direct) return crit;
+  const out = new Set<number>();
+  for (const t of crit) for (const a of p.typeAttrs[t]) out.add(a);
+  return out;
+}
+
+function overlaps(_p: Policy, ruleType: number, m: Set<number> | null, _direct: boolean): boolean {
+  return !m || m.has(ruleType);
 }
 
 export function permsText(perms: string[]): string {
@@ -91,8 +98,10 @@ function ioctlText(bits: number[]): string {
 /** sesearch-like query. Throws QueryError for unknown names. */
 export function queryPolicy(p: Policy, q: PolicyQuery): QueryRule[] {
   const kinds = q.ruleKinds?.length ? q.ruleKinds : (['allow'] as RuleKind[]);
-  const sCrit = q.source ? expandName(p, q.source, !!q.sourceDirect) : null;
-  const tCrit = q.target ? expandName(p, q.target, !!q.targetDirect) : null;
+  const sNames = q.source ? expandName(p, q.source, !!q.sourceDirect) : null;
+  const tNames = q.target ? expandName(p, q.target, !!q.targetDirect) : null;
+  const sCrit = matchSet(p, sNames, !!q.sourceDirect);
+  const tCrit = matchSet(p, tNames, !!q.targetDirect);
   const classList = q.class === undefined ? null : Array.isArray(q.class) ? q.class : [q.class];
   let classes: Set<number> | null = null;
   if (classList) {
@@ -212,8 +221,8 @@ export function queryPolicy(p: Policy, q: PolicyQuery): QueryRule[] {
     for (const na of p.neverallows) {
       if (na.kind !== 'neverallow') continue;
       let ok = true;
-      if (sCrit) ok = [...sCrit].some((t) => na.src[t]);
-      if (ok && tCrit) ok = [...tCrit].some((t) => na.tgt[t] || (na.self && (!sCrit || sCrit.has(t))));
+      if (sNames) ok = [...sNames].some((t) => na.src[t]);
+      if (ok && tNames) ok = [...tNames].some((t) => na.tgt[t] || (na.self && (!sNames || sNames.has(t))));
       if (ok && classes) ok = [...classes].some((c) => na.classPerms.has(c));
       if (ok && q.perms?.length) ok = [...na.classPerms].some(([c, m]) => (!classes || classes.has(c)) && (permMaskLoose(p, c, q.perms!) & m) !== 0);
       if (!ok) continue;
