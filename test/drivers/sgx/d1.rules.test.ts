@@ -4,6 +4,7 @@
 // kernel code D1 keeps (mm/mprotect.c, mm/mmap.c, security/selinux/hooks.c, the SDM), or the
 // OPEN CHOICE it tests (docs/designs.md §D1 "Choices").
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { Kernel } from '../../../src/kernel/kernel.js';
 import { EACCES, EBUSY, EFAULT, EINVAL, ENOMEM, EPERM, ERESTARTSYS, isErr } from '../../../src/abi/errno.js';
 import { O_RDONLY, O_RDWR } from '../../../src/abi/fcntl.js';
@@ -935,5 +936,44 @@ describe('D1 model properties', () => {
     const m = w.k.trace.length;
     add(w, e, 0x2000, anonSource(w, RX));
     expect(w.k.trace.ofKind('driver', m).map((x) => x.message)).toContain(`ENCLAVE_ADD: enclave VMA [0x${(e.base + 0x2000).toString(16)}, 0x${(e.base + 0x3000).toString(16)}) gets r-x from the source`);
+  });
+});
+
+// ------------------------------------------------------------------ property: the copy against a naive per-page model
+
+describe('D1 property: after any sequence of ADDs, every page\'s VMA protection and EPCM permissions are what a naive per-page model says', () => {
+  it('random chunks over random source protections (fast-check)', () => {
+    const PAGES = 16;
+    const prots = [R, RW, RX, RWX];
+    const chunk = fc.record({ first: fc.integer({ min: 0, max: PAGES - 1 }), n: fc.integer({ min: 1, max: 4 }), srcProts: fc.array(fc.constantFrom(...prots), { minLength: 4, maxLength: 4 }) });
+    fc.assert(
+      fc.property(fc.array(chunk, { minLength: 1, maxLength: 8 }), (chunks) => {
+        const w = bootWorld(D1, { trace: false });
+        const e = d1Enclave(w, PAGES * PAGE);
+        const model = new Map<number, number>(); // page -> copied PROT_*
+        for (const c of chunks) {
+          const n = Math.min(c.n, PAGES - c.first);
+          const src = anonSource(w, RW, n);
+          for (let i = 0; i < n; i++) w.p.mprotect(src + i * PAGE, PAGE, c.srcProts[i]);
+          const r = add(w, e, c.first * PAGE, src, n);
+          // the naive model: pages before the first existing page are added with their source's protection
+          let i = 0;
+          for (; i < n && !model.has(c.first + i); i++) model.set(c.first + i, c.srcProts[i]);
+          expect(r).toEqual(i === n ? { ret: 0, count: n * PAGE } : { ret: -EBUSY, count: i * PAGE });
+        }
+        const mm = w.k.mm(w.pid);
+        for (let pg = 0; pg < PAGES; pg++) {
+          const v = mm.vmas.at(e.base + pg * PAGE)!;
+          const want = model.get(pg) ?? R;
+          expect(v.flags & 7).toBe(want);
+          const x = epcm(w, e, e.base + pg * PAGE);
+          expect(x === null ? null : (x.r ? 1 : 0) | (x.w ? 2 : 0) | (x.x ? 4 : 0)).toBe(model.has(pg) ? want : null);
+        }
+        // VMAs never outnumber the pages, and cover the range without a gap
+        const ev = mm.vmas.all().filter((v) => v.start >= e.base && v.end <= e.base + e.size);
+        expect(ev.reduce((a, v) => a + (v.end - v.start), 0)).toBe(e.size);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
