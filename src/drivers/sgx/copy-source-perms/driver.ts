@@ -139,7 +139,7 @@ export function d1CopiedPerms(k: Kernel, enclId: number, addr: number): number |
   return x ? x.copied : null;
 }
 
-/** The mm's VMAs of one installed D1 driver. */
+/** The file and vm operations of one installed D1 driver. */
 export interface D1Driver {
   /** /dev/sgx/enclave: its only operation is open(), which hands out the anon-inode enclave file. */
   readonly deviceFops: SgxFileOperations;
