@@ -7,7 +7,7 @@
 // requirements"), which is what the accessors here give.
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { FaultAccess, FaultResult, Vma } from '../../../mm/vma.js';
-import { EBUSY } from '../../../abi/errno.js';
+import { EBUSY, EFAULT } from '../../../abi/errno.js';
 import { VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
@@ -34,8 +34,8 @@ export function markYoung(k: Kernel, enclId: number, addr: number): void {
 export function sgxEnclLoadPageInVma(k: Kernel, enclId: number, addr: number, vmFlags: number, pid: number): ReturnType<typeof sgxEnclLoadPage> {
   const vmProtBits = vmFlags & (VM_READ | VM_WRITE | VM_EXEC);
   const entry = enclOf(k, enclId).page(addr);
-  if (!entry) return -14; // -EFAULT
-  if ((entry.maxProt & vmProtBits) !== vmProtBits) return -14;
+  if (!entry) return -EFAULT;
+  if ((entry.maxProt & vmProtBits) !== vmProtBits) return -EFAULT;
   return sgxEnclLoadPage(k, enclId, addr, pid);
 }
 
@@ -128,7 +128,7 @@ export function sgxUserFault(k: Kernel, pid: number, vma: Vma, addr: number, _ac
     const r = sgxVmaFault(k, pid, vma, addr, opts);
     if (r !== 'nopage') return { kind: 'sigbus' };
     if (ptePresent(k, pid, addr)) break;
-    if (tries > 64) throw new Error('invariant: an enclave fault keeps returning VM_FAULT_NOPAGE without a PTE');
+    if (tries > 64) throw new Error('invariant: an enclave fault keeps returning VM_FAULT_NOPAGE without a PTE (a page held with holdForReclaim() must be released before it is touched)');
     runKsgxd(k, enclOf(k, enclId).platform);
   }
   markYoung(k, enclId, addr);
