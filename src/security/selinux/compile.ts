@@ -66,6 +66,21 @@ export function compilePolicyResult(ast: PolicyAst, opts: CompileOptions = {}): 
   return new Compiler(ast, opts).run();
 }
 
+const hex4 = (v: number): string => '0x' + v.toString(16).padStart(4, '0');
+
+/** A type set as written in the policy language (for neverallow rules in queries). */
+function typeSetText(ts: TypeSetAst): string {
+  const parts = [...(ts.star ? ['*'] : []), ...ts.items, ...ts.neg.map((n) => '-' + n), ...(ts.self ? ['self'] : [])];
+  const body = parts.length === 1 ? parts[0] : `{ ${parts.join(' ')} }`;
+  return ts.comp ? `~${body}` : body;
+}
+
+function nameSetText(ns: NameSetAst): string {
+  const parts = [...(ns.star ? ['*'] : []), ...ns.items];
+  const body = parts.length === 1 ? parts[0] : `{ ${parts.join(' ')} }`;
+  return ns.comp ? `~${body}` : body;
+}
+
 class Compiler {
   errors: ParseError[] = [];
   decls: Decl[] = [];
@@ -784,7 +799,8 @@ class Compiler {
       });
       this.neverallows.push({
         kind: 'neverallow', src: this.typeBits(s.src, s), tgt: this.typeBits(s.tgt, s), self: s.tgt.self, classPerms: cp,
-        line: s.line, srcFile: s.srcFile, srcLine: s.srcLine, text: '',
+        line: s.line, srcFile: s.srcFile, srcLine: s.srcLine,
+        text: `neverallow ${typeSetText(s.src)} ${typeSetText(s.tgt)}:${nameSetText(s.classes)} ${nameSetText(s.perms)};`,
       });
       return;
     }
@@ -909,7 +925,8 @@ class Compiler {
       }
       this.neverallows.push({
         kind: 'neverallowxperm', src: this.typeBits(s.src, s), tgt: this.typeBits(s.tgt, s), self: s.tgt.self, classPerms: cp,
-        ranges: s.ranges, xcomp: s.comp, line: s.line, srcFile: s.srcFile, srcLine: s.srcLine, text: '',
+        ranges: s.ranges, xcomp: s.comp, line: s.line, srcFile: s.srcFile, srcLine: s.srcLine,
+        text: `neverallowxperm ${typeSetText(s.src)} ${typeSetText(s.tgt)}:${nameSetText(s.classes)} ${s.operation} ${s.comp ? '~' : ''}{ ${s.ranges.map(([lo, hi]) => (lo === hi ? hex4(lo) : `${hex4(lo)}-${hex4(hi)}`)).join(' ')} };`,
       });
       return;
     }

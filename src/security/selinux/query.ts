@@ -222,7 +222,7 @@ export function queryPolicy(p: Policy, q: PolicyQuery): QueryRule[] {
       if (na.kind !== 'neverallow') continue;
       let ok = true;
       if (sNames) ok = [...sNames].some((t) => na.src[t]);
-      if (ok && tNames) ok = [...tNames].some((t) => na.tgt[t] || (na.self && (!sNames || sNames.has(t))));
+      if (ok && tNames) ok = [...tNames].some((t) => na.tgt[t] || (na.self && na.src[t] === 1 && (!sNames || sNames.has(t))));
       if (ok && classes) ok = [...classes].some((c) => na.classPerms.has(c));
       if (ok && q.perms?.length) ok = [...na.classPerms].some(([c, m]) => (!classes || classes.has(c)) && (permMaskLoose(p, c, q.perms!) & m) !== 0);
       if (!ok) continue;

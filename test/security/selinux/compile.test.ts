@@ -139,6 +139,19 @@ neverallow loader_t { file_type -lib_t }:file write;
     ]);
   });
 
+  it('keeps neverallow rules for queries, as written', () => {
+    const p = compileText(`${TYPES}
+neverallow domain { file_type -lib_t }:{ file dir } ~{ read getattr };
+neverallow loader_t self:process execmem;
+`);
+    expect(queryPolicy(p, { ruleKinds: ['neverallow'], source: 'loader_t' }).map((r) => r.text)).toEqual([
+      'neverallow domain { file_type -lib_t }:{ file dir } ~{ read getattr };',
+      'neverallow loader_t self:process execmem;',
+    ]);
+    expect(queryPolicy(p, { ruleKinds: ['neverallow'], target: 'lib_t' }).map((r) => r.text)).toEqual([]);
+    expect(queryPolicy(p, { ruleKinds: ['neverallow'], source: 'other_t', class: 'process' }).map((r) => r.text)).toEqual([]);
+  });
+
   it('handle_unknown reject refuses a policy that lacks kernel classes or permissions', () => {
     const src = TEST_HEADER + TYPES + TEST_FOOTER;
     const r = compilePolicyResult(parsePolicy(src, 'r.conf').ast, { handleUnknown: 'reject', kernelClassmap: kernelClassmap() });
