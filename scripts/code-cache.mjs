@@ -2,6 +2,7 @@
 // SGXSIM_CODE_CACHE=write, so that dist/cli/sgxsim.cache holds V8's compiled code for what a run
 // uses (src/cli/sgxsim.ts reads it at start-up). A failure here only costs start-up speed.
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
