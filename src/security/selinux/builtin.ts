@@ -189,6 +189,9 @@ allow unconfined_t domain:fd use;
 allow files_unconfined_type file_type:{ file lnk_file sock_file fifo_file blk_file } ~execmod;
 allow files_unconfined_type file_type:dir *;
 allow files_unconfined_type fs_type:filesystem *;
+# refpolicy files.te fs_associate(file_type), fs_associate_tmpfs(file_type): files may live on these filesystems
+# (may_create() asks filesystem:associate with the new file's label as the subject)
+allow file_type fs_type:filesystem associate;
 # Fedora devices.te: device_node:{ file chr_file } ~{ execmod entrypoint } for devices_unconfined_type
 # (chr_file has no entrypoint permission, and checkpolicy wants each permission in each class)
 allow devices_unconfined_type device_node:file ~{ execmod entrypoint };
