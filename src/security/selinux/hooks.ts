@@ -133,6 +133,8 @@ interface Config {
 }
 
 const NO_AUDIT: AuditData = { type: 'NONE', pid: 0, comm: '' };
+/** What formatAvcLine() writes for the dev=/ino= of a DENTRY record built with dev '' and ino 0. */
+const NEGATIVE_DENTRY_FIELDS = ' dev="" ino=0';
 
 // The permission sets the hooks ask, as constants: their masks are computed once per class.
 const P_USE = ['use'] as const;
@@ -147,13 +149,15 @@ const P_CREATE = ['create'] as const;
 const P_GETATTR = ['getattr'] as const;
 const P_SETATTR = ['setattr'] as const;
 const P_NONE = [] as const;
+const P_ADD_NAME_SEARCH = ['add_name', 'search'] as const;
+const P_ASSOCIATE = ['associate'] as const;
 const P_R = ['read'] as const;
 const P_RW = ['read', 'write'] as const;
 const P_RX = ['read', 'execute'] as const;
 const P_RWX = ['read', 'write', 'execute'] as const;
-const CONST_SETS: readonly (readonly string[])[] = [P_USE, P_MAP, P_EXECMEM, P_EXECHEAP, P_EXECSTACK, P_EXECMOD, P_MMAP_ZERO, P_TTY_CONFIG, P_CREATE, P_GETATTR, P_SETATTR, P_R, P_RW, P_RX, P_RWX];
+const CONST_SETS: readonly (readonly string[])[] = [P_ADD_NAME_SEARCH, P_ASSOCIATE, P_USE, P_MAP, P_EXECMEM, P_EXECHEAP, P_EXECSTACK, P_EXECMOD, P_MMAP_ZERO, P_TTY_CONFIG, P_CREATE, P_GETATTR, P_SETATTR, P_R, P_RW, P_RX, P_RWX];
 /** The classes the hooks ask about. */
-const HOOK_CLASSES = ['file', 'dir', 'chr_file', 'blk_file', 'lnk_file', 'fifo_file', 'sock_file', 'anon_inode', 'memfd_file', 'fd', 'process', 'memprotect', 'capability'];
+const HOOK_CLASSES = ['file', 'dir', 'chr_file', 'blk_file', 'lnk_file', 'fifo_file', 'sock_file', 'anon_inode', 'memfd_file', 'fd', 'process', 'memprotect', 'capability', 'filesystem'];
 
 /** An AVC class id with the bit of each permission and the masks of CONST_SETS (built once, never changed). */
 interface ClassBits {
@@ -191,6 +195,8 @@ interface InFlight {
   check: string;
   s: string;
   t: string;
+  /** LSM_AUDIT_DATA_DENTRY of a negative dentry: name= only (lsm_audit.c prints dev=/ino= only with an inode). */
+  negativeDentry: boolean;
 }
 
 function initialSidContext(p: Policy, name: string): string | null {
@@ -384,6 +390,27 @@ export class SelinuxLsm implements Lsm {
     return cfg.unlabeled;
   }
 
+  /**
+   * sbsec->sid of the superblock an inode lives on: a context= mount's context, else the policy's
+   * fs_use_* context, else its genfscon for "/", else the mount's default, else unlabeled
+   * (security_fs_use(), ss/services.c; selinux_set_mnt_opts()).
+   */
+  superblockContext(k: Kernel, inode: LsmInode): string {
+    const cfg = this.cfg;
+    const sb = k.inode(inode.id).sb;
+    const mc = this.mntContexts.get(sb);
+    if (mc !== undefined) return mc;
+    const fst = policyFsType(inode.fstype);
+    const use = cfg.fsRules.fsUse.get(fst);
+    if (use) return use.context;
+    const genfs = cfg.fsRules.genfs.get(fst);
+    if (genfs) {
+      for (const g of genfs) if (g.path === '/' && (!g.fileType || g.fileType === '-d')) return g.context ?? cfg.unlabeled;
+    }
+    if (inode.sbDefaultLabel !== null && isValidContext(this.policy, inode.sbDefaultLabel)) return inode.sbDefaultLabel;
+    return cfg.unlabeled;
+  }
+
   /** The task's context as SELinux decides with it (an invalid one counts as unlabeled). */
   private taskContext(cred: LsmCred): string {
     return isValidContext(this.policy, cred.context) ? cred.context : this.cfg.unlabeled;
@@ -424,6 +451,7 @@ export class SelinuxLsm implements Lsm {
     const f = this.inflight!;
     let line: string | null = e.audited ? e.line : null;
     if (line !== null) {
+      if (f.negativeDentry) line = line.replace(NEGATIVE_DENTRY_FIELDS, '');
       // avc_audit_post_callback(): "srawcon="/"trawcon=" for invalid contexts
       if (!isValidContext(this.policy, f.s)) line += ` srawcon=${untrustedString(f.s)}`;
       if (!isValidContext(this.policy, f.t)) line += ` trawcon=${untrustedString(f.t)}`;
@@ -455,13 +483,13 @@ export class SelinuxLsm implements Lsm {
     this.avc.sink = this.tracing ? this.onAvc : undefined;
   }
 
-  private track(k: Kernel, cred: LsmCred, check: string, s: string, t: string): void {
-    if (this.tracing) this.inflight = { k, pid: cred.pid, hook: this.hook, check, s, t };
+  private track(k: Kernel, cred: LsmCred, check: string, s: string, t: string, negativeDentry = false): void {
+    if (this.tracing) this.inflight = { k, pid: cred.pid, hook: this.hook, check, s, t, negativeDentry };
   }
 
   /** avc_has_perm(ssid, tsid, tclass, perms, ad). */
-  private hasPerm(k: Kernel, cred: LsmCred, check: string, s: string, t: string, tclass: string, perms: readonly string[], ad: AuditData): number {
-    if (this.tracing) this.track(k, cred, check, s, t);
+  private hasPerm(k: Kernel, cred: LsmCred, check: string, s: string, t: string, tclass: string, perms: readonly string[], ad: AuditData, negativeDentry = false): number {
+    if (this.tracing) this.track(k, cred, check, s, t, negativeDentry);
     const cb = this.cfg.classes.get(tclass);
     if (cb === undefined) return this.avc.hasPerm(this.sid(s), this.sid(t), tclass, perms, ad);
     let m = cb.masks.get(perms);
@@ -701,17 +729,39 @@ export class SelinuxLsm implements Lsm {
   }
 
   /**
+   * selinux_inode_create() -> may_create(): dir { add_name search } on the parent, create on the
+   * new file's label (selinux_determine_inode_label()), then filesystem:associate with the new
+   * label as the subject and the superblock as the target. Audit type DENTRY of the new
+   * (negative) dentry: name= only.
+   */
+  inode_create(k: Kernel, cred: LsmCred, dir: LsmInode, name: string, inodeClass: InodeClass): number {
+    this.enter(k, 'inode_create');
+    const ad: AuditData = this.tracing ? { type: 'DENTRY', pid: cred.pid, comm: cred.comm, name, dev: '', ino: 0 } : NO_AUDIT;
+    let rc = this.hasPerm(k, cred, 'may_create', cred.context, this.inodeContext(k, dir), 'dir', P_ADD_NAME_SEARCH, ad, true);
+    if (rc) return rc;
+    const newctx = this.newInodeContext(k, cred, dir, name, inodeClass);
+    rc = this.hasPerm(k, cred, 'may_create', cred.context, newctx, inodeClass, P_CREATE, ad, true);
+    if (rc) return rc;
+    return this.hasPerm(k, cred, 'may_create', newctx, this.superblockContext(k, dir), 'filesystem', P_ASSOCIATE, ad, true);
+  }
+
+  /** selinux_determine_inode_label(): a context= mount's context, else security_transition_sid(task, dir, class, name). */
+  private newInodeContext(k: Kernel, cred: LsmCred, dir: LsmInode, name: string, inodeClass: InodeClass): string {
+    if (this.mntContexts.size) {
+      const mc = this.mntContexts.get(k.inode(dir.id).sb);
+      if (mc !== undefined) return mc;
+    }
+    return this.objectContext(this.taskContext(cred), this.inodeContext(k, dir), inodeClass, name);
+  }
+
+  /**
    * selinux_inode_init_security() -> selinux_determine_inode_label(): the mount's context on a
    * context= mount, else security_transition_sid(task, dir, class, name) (name-based
    * type_transition, then plain, then the directory's type with role object_r).
    */
   inode_init_security(k: Kernel, cred: LsmCred, dir: LsmInode, name: string, inodeClass: InodeClass): LsmLabelResult {
     this.enter(k, 'inode_init_security');
-    if (this.mntContexts.size) {
-      const mc = this.mntContexts.get(k.inode(dir.id).sb);
-      if (mc !== undefined) return { label: mc };
-    }
-    return { label: this.objectContext(this.taskContext(cred), this.inodeContext(k, dir), inodeClass, name) };
+    return { label: this.newInodeContext(k, cred, dir, name, inodeClass) };
   }
 
   /**

@@ -5,7 +5,8 @@
 // (common file permissions first), as the kernel's avc_dump_av() prints them.
 import { describe, it, expect } from 'vitest';
 import { boot, traced, LOADER, LOADER_RANGE, OTHER, obj } from './hooks-fixture.js';
-import { selinuxOf } from '../../../src/security/selinux/boot.js';
+import { bootWithSelinux, selinuxOf } from '../../../src/security/selinux/boot.js';
+import { PROCESS_CONTEXTS } from '../../../src/security/selinux/builtin.js';
 import { FIONREAD, FIGETBSZ, FS_IOC_GETFLAGS, FS_IOC_SETVERSION, FIONBIO, KDSKBENT, fileMaskToAv } from '../../../src/security/selinux/hooks.js';
 import type { Kernel } from '../../../src/kernel/kernel.js';
 import type { FileOperations } from '../../../src/fs/types.js';
@@ -31,6 +32,8 @@ function setup(rules: string, opts: Parameters<typeof boot>[1] = {}): { k: Kerne
 }
 
 const ino = (k: Kernel, path: string): number => k.fs.stat(path).ino;
+/** What open(O_CREAT) of a new name in /tmp needs: may_o_create(), may_create(), file_open(). */
+const CREATE_RULES = 'allow loader_t tmp_t:dir { write search add_name }; allow loader_t tmp_t:file { read write open create }; allow tmp_t tmpfs_t:filesystem associate;';
 
 /** A character device whose ioctls and mmaps succeed (the driver part is not under test). */
 const devFops: FileOperations = { name: 'testdev', mmap: () => 0, unlocked_ioctl: () => 0 };
@@ -100,10 +103,10 @@ describe('selinux_inode_permission()', () => {
   });
 
   it('creating a file asks dir { write search } of the parent (may_o_create), nothing of the new inode', () => {
-    const { k, pid } = setup('allow loader_t tmp_t:dir { write search }; allow loader_t tmp_t:file { read write open };');
+    const { k, pid } = setup(CREATE_RULES);
     const t = traced(k, () => k.sys.open(pid, '/tmp/new', O_CREAT | O_RDWR));
     expect(t.ret).toBeGreaterThanOrEqual(0);
-    expect(t.brief).toEqual(['inode_permission:dir{search}=ok', 'inode_permission:dir{search}=ok', 'inode_permission:dir{write search}=ok', 'file_open:file{read write open}=ok']);
+    expect(t.brief.filter((b) => b.startsWith('inode_permission'))).toEqual(['inode_permission:dir{search}=ok', 'inode_permission:dir{search}=ok', 'inode_permission:dir{write search}=ok']);
   });
 
   it('file_mask_to_av() maps directory masks to search/write/read', () => {
@@ -537,8 +540,43 @@ describe('selinux_file_receive()', () => {
   });
 });
 
+describe('selinux_inode_create() -> may_create()', () => {
+  it('dir { add_name search }, then create on the new label, then filesystem:associate (new label -> superblock)', () => {
+    const { k, pid } = setup(CREATE_RULES);
+    const t = traced(k, () => k.sys.open(pid, '/tmp/new', O_CREAT | O_RDWR));
+    expect(t.ret).toBeGreaterThanOrEqual(0);
+    expect(t.brief.slice(3)).toEqual(['inode_create:dir{add_name search}=ok', 'inode_create:file{create}=ok', 'inode_create:filesystem{associate}=ok', 'file_open:file{read write open}=ok']);
+    const assoc = t.events[5];
+    expect([assoc.scontext, assoc.tcontext, assoc.check]).toEqual(['u:object_r:tmp_t:s0', 'system_u:object_r:tmpfs_t:s0', 'may_create']);
+  });
+
+  it('a denial is audited with the new name only (LSM_AUDIT_DATA_DENTRY of a negative dentry: no dev=, ino=)', () => {
+    const { k, pid } = setup('allow loader_t tmp_t:dir { write search add_name };');
+    const t = traced(k, () => k.sys.open(pid, '/tmp/new', O_CREAT | O_RDWR));
+    expect(t.ret).toBe(-EACCES);
+    expect(t.lines).toEqual([`avc:  denied  { create } for  pid=${pid} comm="loader" name="new" scontext=${LOADER} tcontext=u:object_r:tmp_t:s0 tclass=file permissive=0`]);
+    expect(k.fs.lookup('/tmp/new')).toBe(null);
+  });
+
+  it('builtin:default: the loader creates its scratch files in /tmp (tmp_t, its user and low level)', () => {
+    const k = bootWithSelinux({ policy: 'builtin:default' });
+    const pid = k.spawn({ comm: 'loader', context: PROCESS_CONTEXTS.loader });
+    const t = traced(k, () => k.sys.open(pid, '/tmp/scratch', O_CREAT | O_RDWR));
+    expect(t.ret).toBeGreaterThanOrEqual(0);
+    expect(t.events.every((e) => e.ret === 0)).toBe(true);
+    expect(k.fs.stat('/tmp/scratch').label).toBe('unconfined_u:object_r:tmp_t:s0');
+  });
+
+  it('filesystem:associate is asked with the new file as subject', () => {
+    const { k, pid } = setup('allow loader_t tmp_t:dir { write search add_name }; allow loader_t tmp_t:file create;');
+    const t = traced(k, () => k.sys.open(pid, '/tmp/new', O_CREAT | O_RDWR));
+    expect(t.ret).toBe(-EACCES);
+    expect(t.lines).toEqual([`avc:  denied  { associate } for  pid=${pid} comm="loader" name="new" scontext=u:object_r:tmp_t:s0 tcontext=system_u:object_r:tmpfs_t:s0 tclass=filesystem permissive=0`]);
+  });
+});
+
 describe('selinux_inode_init_security()', () => {
-  const rules = 'allow loader_t { tmp_t ltmp_t magic_t mnt_t }:dir { search write }; allow loader_t { tmp_t ltmp_t magic_t mnt_t }:file { read write open };';
+  const rules = CREATE_RULES + 'allow loader_t { ltmp_t magic_t mnt_t }:dir { search write add_name }; allow loader_t { ltmp_t magic_t mnt_t }:file { read write open create }; allow { ltmp_t magic_t } tmpfs_t:filesystem associate; allow mnt_t mnt_t:filesystem associate;';
 
   it("no type_transition: the parent directory's type, role object_r, the task's user and low level", () => {
     const { k } = setup(rules);
