@@ -72,8 +72,14 @@ const MAINLINE_SINCE: Readonly<Record<string, string>> = { D7: '5.11', D8: '6.0'
 
 /** The registry's designs as the scenario loader's catalogue (keys, slugs and ids as names). */
 export function registryDesignRefs(): DesignRef[] {
+  const firstVariant = new Set<string>();
   return listDesigns().map((d) => {
     const aliases = new Set<string>([d.slug]);
+    // A bare id (D3) names its first variant, as lookupDesign() does.
+    if (d.variant && !firstVariant.has(d.id)) {
+      firstVariant.add(d.id);
+      aliases.add(d.id);
+    }
     if (d.variant) {
       aliases.add(`${d.slug}/${d.variant}`);
       aliases.add(`${d.id}/${d.variant}`);
