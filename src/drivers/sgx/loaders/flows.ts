@@ -179,7 +179,8 @@ function imageBytes(p: UserProcess, view: number, s: ManifestSegment): Uint8Arra
 }
 
 /** L2: Gramine's flow (host_framework.c create_enclave / add_pages_to_enclave / init_enclave). */
-export function gramineFlow(design: SgxDesign, p: UserProcess, img: EnclaveImage): LoadResult {
+export function gramineFlow(design: SgxDesign, p: UserProcess, img: EnclaveImage, planOverride: Partial<FlowPlan> = {}): LoadResult {
+  const remap = planOverride.remap ?? SELFTEST_PLAN.remap;
   const f = new Flow('gramine', design, p, img);
   const m = img.manifest;
   const a = design.adapter;
@@ -245,8 +246,8 @@ export function gramineFlow(design: SgxDesign, p: UserProcess, img: EnclaveImage
       if (!isZero) from += added;
       left -= added;
     }
-    // Re-map the range with its final protection.
-    const v = a.map(p, f.fd, f.base + Number(s.offset), size, prot);
+    // Re-map the range with its final protection (the out-of-tree-driver path: mprotect()).
+    const v = remap === 'mprotect' ? p.mprotect(f.base + Number(s.offset), size, prot) : a.map(p, f.fd, f.base + Number(s.offset), size, prot);
     if (isErr(v)) return f.fail(`Cannot map enclave memory (${s.name})`, v);
     if (!isZero) p.munmap(src, size);
   }
@@ -357,7 +358,7 @@ export function loadEnclave(design: SgxDesign, p: UserProcess, img: EnclaveImage
     case 'selftest':
       return selftestFlow(design, p, img, plan);
     case 'gramine':
-      return gramineFlow(design, p, img);
+      return gramineFlow(design, p, img, plan);
     case 'psw':
       return pswFlow(design, p, img);
     case 'careful':

@@ -46,12 +46,17 @@ export interface LoadResult {
  *            'none' (D1: the ADD already gave the VMAs their permissions);
  *   probes:  load.c's two 4 KiB mmap probes of the device (PROT_READ, then PROT_EXEC); false drops
  *            them (v20-based get_unmapped_area refuses lengths below 8 KiB; D1 never maps PROT_EXEC).
+ *   remap:   the Gramine flow only: how each range gets its final protection after it is added
+ *            ('mmap': the upstream-driver path, a MAP_SHARED|MAP_FIXED re-mmap; 'mprotect': Gramine's
+ *            out-of-tree-driver path, an mprotect() of the RWX mapping, which the v20-based designs
+ *            need since their get_unmapped_area maps only naturally aligned powers of two).
  */
 export interface FlowPlan {
   readonly reserve: 'anon-none' | 'enclave-read';
   readonly sourceProt: 'read' | 'segment';
   readonly mapAfterInit: 'per-segment' | 'whole-rwx' | 'none';
   readonly probes: boolean;
+  readonly remap: 'mmap' | 'mprotect';
 }
 
-export const SELFTEST_PLAN: FlowPlan = Object.freeze({ reserve: 'anon-none', sourceProt: 'read', mapAfterInit: 'per-segment', probes: true });
+export const SELFTEST_PLAN: FlowPlan = Object.freeze({ reserve: 'anon-none', sourceProt: 'read', mapAfterInit: 'per-segment', probes: true, remap: 'mmap' });
