@@ -108,6 +108,9 @@ function compileText(text: string, name: string, file: string, pos: Pos | undefi
   const r = parsePolicy(text, name);
   if (r.errors.length) throw new ScenarioFailure([scenarioError(file, pos, `policy ${name} does not parse: ${r.errors.slice(0, 5).map(formatPolicyError).join('; ')}`)]);
   const c = compilePolicyResult(r.ast, { name, handleUnknown: 'deny' });
+  if (c.neverallowViolations.length) {
+    throw new ScenarioFailure([scenarioError(file, pos, `policy ${name} violates neverallow (checkpolicy would not build it): ${c.neverallowViolations.slice(0, 3).join('; ')}`)]);
+  }
   if (!c.policy || c.errors.length) {
     const errs = c.errors.slice(0, 5).map(formatPolicyError).join('; ');
     throw new ScenarioFailure([scenarioError(file, pos, `policy ${name} does not compile: ${errs || 'unknown error'}`)]);

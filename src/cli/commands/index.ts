@@ -8,6 +8,7 @@ import { register as sign } from './sign.js';
 import { register as sigstruct } from './sigstruct.js';
 import { register as keygen } from './keygen.js';
 import { register as run } from './run.js';
+import { register as policyDerive } from './policy-derive.js';
 
 type Register = (program: Command) => void;
 
@@ -19,6 +20,7 @@ const commands: Register[] = [
   sigstruct,
   keygen,
   run,
+  policyDerive,
 ];
 
 export function registerAll(program: Command): void {
