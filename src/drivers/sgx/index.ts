@@ -4,6 +4,7 @@ import './mainline/index.js';
 import './copy-source-perms/index.js';
 import './allow-prot/index.js';
 import './sgx-perms/index.js';
+import './ema/index.js';
 
 export * from './design.js';
 export { registerDesign, listDesigns, lookupDesign, findDesign } from './registry.js';
