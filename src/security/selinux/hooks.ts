@@ -336,6 +336,17 @@ export class SelinuxLsm implements Lsm {
     this.mntContexts = m;
   }
 
+  /**
+   * avc_has_perm() for LSM hooks modelled outside hooks.c (e.g. the 2019 designs'
+   * security_enclave_*()): current's context against `tcontext` (null: current's own, for
+   * process-class checks), traced and audited like the stock hooks (`hook`, `check` name them).
+   * `audit` defaults to LSM_AUDIT_DATA_NONE. 0 or -EACCES.
+   */
+  checkPerm(k: Kernel, cred: LsmCred, hook: string, check: string, tcontext: string | null, tclass: string, perms: readonly string[], audit?: AuditData): number {
+    this.enter(k, hook);
+    return this.hasPerm(k, cred, check, cred.context, tcontext ?? cred.context, tclass, perms, this.tracing ? (audit ?? this.adNone(cred)) : NO_AUDIT);
+  }
+
   // ------------------------------------------------------------------ labels
 
   /** The context SELinux uses for an inode (its isec->sid as text). `creator` is the task that created it, when known (fs_use_trans/task). */

@@ -82,6 +82,26 @@ describe('administration', () => {
   });
 });
 
+describe('checkPerm() for hooks modelled elsewhere (design hooks)', () => {
+  it('asks the AVC as the stock hooks do: traced with the caller\'s hook and check names, audited, permissive-once', () => {
+    const k = boot('', { enforcing: false });
+    const pid = k.spawn({ comm: 'loader', context: LOADER });
+    const se = selinuxOf(k);
+    const t = traced(k, () => [
+      se.checkPerm(k, k.cred(pid), 'enclave_load', 'selinux_enclave_load', null, 'process', ['execmem']),
+      se.checkPerm(k, k.cred(pid), 'enclave_load', 'selinux_enclave_load', null, 'process', ['execmem']),
+      se.checkPerm(k, k.cred(pid), 'enclave_init', 'selinux_enclave_init', 'u:object_r:nosuch_t:s0', 'file', ['execute']),
+    ]);
+    expect(t.ret).toEqual([0, 0, 0]);
+    expect(t.events.map((e) => [e.hook, e.check, e.decision, e.audited])).toEqual([
+      ['enclave_load', 'selinux_enclave_load', 'denied', true],
+      ['enclave_load', 'selinux_enclave_load', 'granted', false],
+      ['enclave_init', 'selinux_enclave_init', 'denied', true],
+    ]);
+    expect(t.lines[1]).toBe(`avc:  denied  { execute } for  pid=${pid} comm="loader" scontext=${LOADER} tcontext=system_u:object_r:unlabeled_t:s0 tclass=file permissive=1 trawcon="u:object_r:nosuch_t:s0"`);
+  });
+});
+
 describe('the trace record of an AVC query', () => {
   it('carries hook, check, contexts, class, requested, decision, errno, audited, permissive and the line — allowed decisions too', () => {
     const k = boot('allow loader_t lib_t:file { read open map };');
