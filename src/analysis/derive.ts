@@ -92,10 +92,9 @@ export function classifyDenials(r: RunResult): { allow: Denial[]; expected: Deni
     for (const e of r.trace.slice(s.from, s.to)) {
       if (e.kind !== 'avc' || e.decision !== 'denied') continue;
       const ev = e as Extract<TraceEvent, { kind: 'avc' }>;
-      // The permissions the policy did not allow: a record lists the denied ones; an unaudited
-      // (dontaudit) denial only tells what was requested.
-      const perms = ev.line !== null ? ev.perms : ev.requested;
-      for (const perm of perms) {
+      // The permissions the policy did not allow: a denied decision lists exactly those (audited
+      // or not, src/security/selinux/hooks.ts AvcTraceEvent.perms).
+      for (const perm of ev.perms) {
         const d: Denial = { scontext: ev.scontext, tcontext: ev.tcontext, tclass: ev.tclass, perm, ioctlcmd: ev.ioctlcmd };
         (expectedSteps.has(s.index) ? expected : allow).set(key(d), d);
       }

@@ -9,6 +9,7 @@ import { register as sigstruct } from './sigstruct.js';
 import { register as keygen } from './keygen.js';
 import { register as run } from './run.js';
 import { register as policyDerive } from './policy-derive.js';
+import { register as compare } from './compare.js';
 
 type Register = (program: Command) => void;
 
@@ -21,6 +22,7 @@ const commands: Register[] = [
   keygen,
   run,
   policyDerive,
+  compare,
 ];
 
 export function registerAll(program: Command): void {
