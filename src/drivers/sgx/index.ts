@@ -1,6 +1,7 @@
 // The SGX driver designs (docs/designs.md). Importing this module registers every design: one
 // import line per design folder (D0-D6 are added by their folders' authors).
 import './mainline/index.js';
+import './v20/index.js';
 import './copy-source-perms/index.js';
 import './allow-prot/index.js';
 import './sgx-perms/index.js';
