@@ -11,13 +11,18 @@
 //   - no SGX2 ioctls: the mainline numbers are unknown commands (ENOTTY), so the selftests SKIP;
 //   - get_unmapped_area: a length below 8 KiB or not a power of two is -EINVAL without MAP_FIXED,
 //     before do_mmap()'s noexec test.
-import { EEXIST, EFAULT, EINVAL, ENOTTY } from '../../../src/abi/errno.js';
+import { EEXIST, EFAULT, EINVAL, ENOTTY, isErr } from '../../../src/abi/errno.js';
+import { O_RDONLY, O_RDWR } from '../../../src/abi/fcntl.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../src/abi/mman.js';
+import { fileContextFor } from '../../../src/security/selinux/builtin.js';
+import { enclIdOfFd } from '../../../src/drivers/sgx/common/knobs.js';
+import { reserveElrange } from '../../../src/drivers/sgx/loaders/flows.js';
 import { RFC_NO_SGX2 } from '../../../src/drivers/sgx/allow-prot/loader.js';
 import type { SgxDesign } from '../../../src/drivers/sgx/design.js';
 import type { Override } from './common.case.js';
-import { EEXIT_CLEAN, MAGIC } from './fixture.js';
+import { EEXIT_CLEAN, MAGIC, secsBytes, type World } from './fixture.js';
 
-const PAGE = 4096;
+export const PAGE = 4096;
 export const skipped = (msg: string) => ({ skipped: msg });
 export const MODT = 'Kernel does not support SGX_IOC_ENCLAVE_MODIFY_TYPES ioctl()';
 export const REST = 'Kernel does not support SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS ioctl()';
@@ -112,4 +117,57 @@ export function v20Overrides(d: SgxDesign, o: V20OverrideOptions): Override[] {
 export function withOverrides(base: readonly Override[], extra: readonly Override[]): Override[] {
   const ids = new Set(extra.map((o) => o.case));
   return [...base.filter((o) => !ids.has(o.case)), ...extra];
+}
+
+// ------------------------------------------------------------------ helpers for the rules tests
+
+/** An enclave built the suite's way on a v20-based design: open, aligned anonymous PROT_NONE reservation (or the design's reserve()), CREATE. */
+export function rfcEnclave(w: World, size = 0x10000): { fd: number; base: number; size: number; create: number; id: number } {
+  const a = w.design.adapter;
+  const fd = a.openEnclave(w.p);
+  if (isErr(fd)) throw new Error(`open: ${fd}`);
+  const base = a.reserve ? a.reserve(w.p, fd, size) : reserveElrange(w.p, size);
+  if (isErr(base)) throw new Error(`reserve: ${base}`);
+  const create = a.create(w.p, fd, secsBytes({ size: BigInt(size), base: BigInt(base) })).ret;
+  return { fd, base, size, create, id: enclIdOfFd(w.k, w.pid, fd)! };
+}
+
+/** `n` pages of anonymous memory with `prot`, filled with `fill` (written before any mprotect). */
+export function anonPages(w: World, n = 1, prot = PROT_READ | PROT_WRITE, fill = 0xcc): number {
+  const a = w.p.mmap(0, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  w.p.store(a, new Uint8Array(n * PAGE).fill(fill));
+  if (prot !== (PROT_READ | PROT_WRITE)) w.p.mprotect(a, n * PAGE, prot);
+  return a;
+}
+
+/** A file at `path` (labelled `type` when given, else by the built-in file contexts) mapped with `prot`/`flags`; 'cow' writes a byte first (anon_vma). */
+export function fileSource(w: World, path: string, o: { prot: number; shared?: boolean; cow?: boolean; type?: string; pages?: number }): number {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  const parts = dir.split('/').filter(Boolean);
+  let cur = '';
+  for (const p of parts) {
+    cur += '/' + p;
+    if (w.k.fs.lookup(cur) === null) w.k.fs.mkdir(cur, { label: fileContextFor(cur, '-d') });
+  }
+  const n = o.pages ?? 1;
+  if (w.k.fs.lookup(path) === null) w.k.fs.createFile(path, { data: new Uint8Array(n * PAGE).fill(0x90), label: o.type ? `system_u:object_r:${o.type}:s0` : fileContextFor(path, '--') });
+  const fd = w.p.open(path, o.shared ? O_RDWR : O_RDONLY);
+  if (isErr(fd)) throw new Error(`open ${path}: ${fd}`);
+  const prot = o.cow ? o.prot | PROT_WRITE : o.prot;
+  const a = w.p.mmap(0, n * PAGE, prot, o.shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+  if (isErr(a)) throw new Error(`mmap ${path}: ${a}`);
+  if (o.cow) {
+    w.p.store(a, new Uint8Array([0x90]));
+    w.p.mprotect(a, n * PAGE, o.prot);
+  }
+  w.p.close(fd);
+  return a;
+}
+
+/** The AVC queries since trace mark `from`, as `decision class:perms` (e.g. 'denied process:execmem'). */
+export function avcSince(w: World, from: number, filter: (perm: string) => boolean = (p) => !['ioctl', 'map', 'read', 'write', 'open', 'search'].includes(p)): string[] {
+  return w.k.trace
+    .ofKind('avc', from)
+    .filter((e) => e.requested.some(filter))
+    .map((e) => `${e.decision} ${e.tclass}:${e.requested.join(',')}`);
 }
