@@ -111,6 +111,7 @@ type sgx_loader_memfd_t, file_type;
 type unlabeled_t, file_type;
 type root_t, file_type;
 type etc_t, file_type;
+type usr_t, file_type;
 type lib_t, file_type;
 type bin_t, file_type;
 type user_home_dir_t, file_type;
@@ -160,6 +161,11 @@ allow domain null_device_t:chr_file { getattr open read write append ioctl map }
 allow domain zero_device_t:chr_file { getattr open read write ioctl map };
 allow domain etc_t:dir { getattr search open read };
 allow domain etc_t:file { getattr open read map ioctl };
+# /usr and /opt (refpolicy files.te usr_t): searchable and readable by every domain, so that
+# lib_t/bin_t below them are reachable.
+allow domain usr_t:dir { getattr search open read };
+allow domain usr_t:file { getattr open read map ioctl };
+allow domain usr_t:lnk_file { getattr read };
 allow domain lib_t:dir { getattr search open read };
 allow domain lib_t:file { getattr open read map execute ioctl };
 allow domain lib_t:lnk_file { getattr read };
@@ -332,6 +338,7 @@ export const FILE_CONTEXTS: readonly FileContextEntry[] = [
   { regex: '/.*', fileType: '', context: 'system_u:object_r:unlabeled_t:s0' },
   { regex: '/', fileType: '-d', context: 'system_u:object_r:root_t:s0' },
   { regex: '/etc(/.*)?', fileType: '', context: 'system_u:object_r:etc_t:s0' },
+  { regex: '/(usr|opt)(/.*)?', fileType: '', context: 'system_u:object_r:usr_t:s0' },
   { regex: '/(usr/)?lib(64)?(/.*)?', fileType: '', context: 'system_u:object_r:lib_t:s0' },
   { regex: '/(usr/)?s?bin(/.*)?', fileType: '', context: 'system_u:object_r:bin_t:s0' },
   { regex: '/usr/bin/sgx-loader', fileType: '--', context: 'system_u:object_r:sgx_loader_exec_t:s0' },
