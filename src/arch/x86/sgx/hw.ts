@@ -241,6 +241,14 @@ export class SgxHardware {
     return Uint8Array.from(this.st.store.contents(id));
   }
 
+  /**
+   * The page's contents without a copy (inspection for the explorer's state hashing): the array
+   * must not be mutated, and is never mutated in place once this machine has been cloned.
+   */
+  pageContentsView(id: EpcPageId): Uint8Array {
+    return this.st.store.contents(id);
+  }
+
   /** Number of valid EPC pages. */
   get validPages(): number {
     return this.st.store.validCount;
