@@ -164,6 +164,14 @@ export function fileSource(w: World, path: string, o: { prot: number; shared?: b
   return a;
 }
 
+/** What the AVC was asked since trace mark `from` (decisions left out: for permissive runs), as `class:perms`. */
+export function avcAsked(w: World, from: number, filter: (perm: string) => boolean = (p) => !['ioctl', 'map', 'read', 'write', 'open', 'search'].includes(p)): string[] {
+  return w.k.trace
+    .ofKind('avc', from)
+    .filter((e) => e.requested.some(filter))
+    .map((e) => `${e.tclass}:${e.requested.join(',')}`);
+}
+
 /** The AVC queries since trace mark `from`, as `decision class:perms` (e.g. 'denied process:execmem'). */
 export function avcSince(w: World, from: number, filter: (perm: string) => boolean = (p) => !['ioctl', 'map', 'read', 'write', 'open', 'search'].includes(p)): string[] {
   return w.k.trace
