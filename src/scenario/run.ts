@@ -34,6 +34,8 @@ import { resolveRelative } from './setup.js';
 import { bootScenario, type BootOptions, type Machine, type RunHost } from './run-boot.js';
 import { RecordingTrace, peekMemory } from './run-trace.js';
 import { answerQuery, finalState, type FinalState } from './run-state.js';
+import { InvariantMonitor } from '../analysis/explore/monitor.js';
+import { invariantQuery } from '../analysis/explore/query.js';
 
 export type { RunHost, BootOptions, PolicyChoice, Machine } from './run-boot.js';
 export type { FinalState } from './run-state.js';
@@ -85,6 +87,8 @@ export interface RunResult {
   /** Memory snapshots a tracer took (ioctl structs, read/write buffers), by sys_enter seq. */
   readonly recording: RecordingTrace;
   readonly final: FinalState;
+  /** The invariant monitor (where each enclave page's bytes came from; `invariant("I1")` queries it). */
+  readonly monitor: InvariantMonitor;
 }
 
 /** include/uapi/linux/fcntl.h */
@@ -150,6 +154,7 @@ interface Ctx {
   readonly scope: Scope;
   readonly recording: RecordingTrace;
   readonly host: RunHost;
+  readonly monitor: InvariantMonitor;
 }
 
 function failAt(file: string, pos: Pos | undefined, message: string): never {
@@ -165,7 +170,9 @@ export function runScenario(scenario: Scenario, host: RunHost, opts: RunOptions 
   if (nameErrors.length) throw new ScenarioFailure(nameErrors);
   const recording = new RecordingTrace(k, (cmd) => m.design.ioctls.find((i) => i.cmd >>> 0 === cmd >>> 0), k.trace);
   k.trace = recording;
-  const ctx: Ctx = { scenario, m, scope: new Scope(constants), recording, host };
+  const monitor = new InvariantMonitor(m.design);
+  monitor.attach(k);
+  const ctx: Ctx = { scenario, m, scope: new Scope(constants), recording, host, monitor };
   const records: StepRecord[] = [];
   let lastAction: { from: number; to: number } | null = null;
   scenario.steps.forEach((step, index) => {
@@ -215,11 +222,14 @@ export function runScenario(scenario: Scenario, host: RunHost, opts: RunOptions 
     trace: k.trace.all(),
     recording,
     final: finalState(k, m),
+    monitor,
   };
 }
 
 function env(ctx: Ctx, pid: number): EvalEnv {
-  return ctx.scope.env(ctx.scenario.file, (name, args, node) => answerQuery(ctx.m, pid, name, args, node, ctx.scenario.file));
+  return ctx.scope.env(ctx.scenario.file, (name, args, node) =>
+    name === 'invariant' ? invariantQuery(ctx.m, ctx.monitor, args, node, ctx.scenario.file) : answerQuery(ctx.m, pid, name, args, node, ctx.scenario.file),
+  );
 }
 
 function intArg(ctx: Ctx, pid: number, e: Expr | undefined, what: string, call: CallExpr): bigint {
@@ -344,6 +354,14 @@ function runSyscall(ctx: Ctx, pid: number, call: CallExpr): { result: ActionResu
     }
     case 'ioctl':
       return runIoctl(ctx, pid, call, frame);
+    case 'recvfd': {
+      // SCM_RIGHTS over a unix socket: the sender's sendmsg() then this task's recvmsg()
+      // (scm_detach_fds() -> receive_fd(): security_file_receive(), the lowest free fd).
+      const from = wordArg(a[0]);
+      const sender = from === undefined ? undefined : ctx.m.pids.get(from);
+      if (sender === undefined) failAt(ctx.scenario.file, a[0]?.pos ?? call.pos, `recvfd("task", fd): the first argument is the sending task's name as a string (${[...ctx.m.pids.keys()].map((n) => `"${n}"`).join(', ')})`);
+      return sysResult('recvmsg', k.sys.passFd(sender, cInt(I(1, 'fd')), pid));
+    }
     case 'memfd_create': {
       const v = evaluate(a[0], env(ctx, pid));
       if (!(v instanceof Uint8Array)) failAt(ctx.scenario.file, a[0].pos, `memfd_create's name is a string, got ${describeValue(v)}`);

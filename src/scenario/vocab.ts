@@ -66,6 +66,7 @@ export const DEFAULT_VOCABULARY: Vocabulary = {
     sys('memfd_create', ['name', 'flags'], 'memfd_create(2); mm/memfd.c'),
     sys('ftruncate', ['fd', 'length'], 'ftruncate(2); fs/open.c do_sys_ftruncate()'),
     sys('personality', ['persona'], 'personality(2); kernel/exec_domain.c'),
+    sys('recvfd', ['task', 'fd'], 'sendmsg(2)/recvmsg(2) with SCM_RIGHTS: receive fd `fd` of task `task`; net/core/scm.c scm_detach_fds() -> receive_fd()'),
     { name: 'read', kind: 'memory', params: ['addr', 'n'], origin: 'a user-mode load of n bytes (page fault path: arch/x86/mm/fault.c)' },
     { name: 'write', kind: 'memory', params: ['addr', 'bytes'], origin: 'a user-mode store of the bytes (arch/x86/mm/fault.c)' },
     { name: 'exec', kind: 'memory', params: ['addr'], origin: 'a user-mode instruction fetch at addr (arch/x86/mm/fault.c, X86_PF_INSTR)' },
@@ -90,6 +91,7 @@ export const DEFAULT_VOCABULARY: Vocabulary = {
     { name: 'epcm', params: ['addr'], returns: '{valid, type, perms, pending, modified, pr} of the enclave page at addr (type as REG/TCS/..., perms as R|W|X), or NULL' },
     { name: 'mem', params: ['addr', 'n'], returns: 'n bytes at addr, read without faulting (a debugger peek)' },
     { name: 'enclave', params: ['fd'], returns: '{base, size, created, initialized} of the enclave behind fd, or NULL' },
+    { name: 'invariant', params: ['name'], returns: '{holds, violated, addr, why} of explorer invariant "I1", "I2" or "I3" in the state so far (docs/explorer.md)' },
   ],
 };
 

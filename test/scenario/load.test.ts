@@ -245,8 +245,8 @@ describe('steps are checked against the vocabulary and the tasks', () => {
     ['  - read(a, 8) AEX', 't.yaml:2:16: AEX is an enclave exit: it belongs to eenter/eresume steps; a memory step faults with SIGSEGV or SIGBUS'],
     ['  - exec(a) = -1 EFAULT', 't.yaml:2:18: a memory access has no errno: it succeeds or faults (SIGSEGV, SIGBUS)'],
     ['  - "@bulder open(\\"/x\\", O_RDONLY)"', "t.yaml:2:6: unknown task '@bulder' (did you mean builder?); setup.tasks defines @builder, @loader"],
-    ['  - expect mpas(base) == "r--s"', "t.yaml:2:12: unknown function 'mpas' (did you mean maps?); expressions may call maps, vma, epcm, mem, enclave"],
-    ['  - x = read(a, 8) + 1', "t.yaml:2:9: unknown function 'read'; expressions may call maps, vma, epcm, mem, enclave"],
+    ['  - expect mpas(base) == "r--s"', "t.yaml:2:12: unknown function 'mpas' (did you mean maps?); expressions may call maps, vma, epcm, mem, enclave, invariant"],
+    ['  - x = read(a, 8) + 1', "t.yaml:2:9: unknown function 'read'; expressions may call maps, vma, epcm, mem, enclave, invariant"],
   ];
   const setup = 'setup:\n  tasks: [{name: builder}, {name: loader}]\n';
   for (const [body, msg] of cases) {
