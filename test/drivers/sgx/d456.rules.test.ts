@@ -4,7 +4,7 @@
 // v20 tree's driver/{main,ioctl}.c, encl.c) and the RFC patches (designs-spec §0.1, §5-§7), never
 // from our output; model choices are named as such (docs/designs.md §D4 "Choices").
 import { describe, expect, it } from 'vitest';
-import { EBADF, EEXIST, EFAULT, EINVAL, EIO, ENOTTY } from '../../../src/abi/errno.js';
+import { EBADF, EEXIST, EFAULT, EFBIG, EINVAL, ENOTTY } from '../../../src/abi/errno.js';
 import { O_RDWR } from '../../../src/abi/fcntl.js';
 import { MAP_FIXED, MAP_SHARED, MAP_SHARED_VALIDATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../../../src/abi/mman.js';
 import { MAJOR, MINOR } from '../../../src/abi/stat.js';
@@ -171,9 +171,9 @@ describe('CREATE (v20 sgx_ioc_enclave_create(), sgx_validate_secs())', () => {
     expect(create(w, { size: 0x10000n, base })).toBe(0);
   });
 
-  it('a size equal to the CPUID maximum passes the driver (size > max) but not ECREATE (size >= 2^n): -EIO (model choice for the raw ENCLS value)', () => {
+  it('a size equal to the CPUID maximum passes the driver (size > max) but not ECREATE (size >= 2^n): the raw ENCLS value, ENCLS_FAULT_FLAG | #GP (positive)', () => {
     const w = bootWorld(D6);
-    expect(create(w, { size: 1n << 36n, base: 1n << 36n, attributes: SGX_ATTR_MODE64BIT })).toBe(-EIO);
+    expect(create(w, { size: 1n << 36n, base: 1n << 36n, attributes: SGX_ATTR_MODE64BIT })).toBe(0x40000000 | 13);
   });
 
   it('CREATE twice is -EFAULT; no VMA is needed', () => {
@@ -210,10 +210,16 @@ describe('ADD (the v20 add path every RFC ends in)', () => {
     expect(addTcs(w, fd2, 0, tcsPage())).toBe(-EINVAL);
   });
 
-  it('a page outside ELRANGE is queued (0); the worker\'s EADD #GP destroys the enclave: later ADD and INIT are -EFAULT', () => {
+  it('a page below the base is -EFBIG, one past the backing store -EINVAL (shmem); one between ELRANGE and the backing store\'s end is queued (0) and the worker\'s EADD #GP destroys the enclave: later ADD and INIT are -EFAULT', () => {
     const w = bootWorld(D6);
     const c = rfcEnclave(w);
-    expect(D6.adapter.addPages(w.p, c.fd, { offset: c.size, src: anonPages(w), length: PAGE, type: 'REG', perms: RW, measure: true }).ret).toBe(0);
+    const add = (offset: number | bigint) => D6.adapter.addPages(w.p, c.fd, { offset, src: anonPages(w), length: PAGE, type: 'REG', perms: RW, measure: true }).ret;
+    expect(add((1n << 64n) - 0x1000n)).toBe(-EFBIG);
+    // backing store: (SECS.SIZE + 4096) * 33 / 32 bytes
+    const backing = c.size + 0x1000 + ((c.size + 0x1000) >> 5);
+    expect(add(Math.ceil(backing / PAGE) * PAGE)).toBe(-EINVAL);
+    expect(enclOf(w.k, c.id).has(SGX_ENCL_DEAD)).toBe(false);
+    expect(add(c.size)).toBe(0);
     expect(enclOf(w.k, c.id).has(SGX_ENCL_DEAD)).toBe(true);
     expect(D6.adapter.addPages(w.p, c.fd, { offset: 0, src: anonPages(w), length: PAGE, type: 'REG', perms: RW, measure: true }).ret).toBe(-EFAULT);
     expect(D6.adapter.init(w.p, c.fd, new Uint8Array(1808)).ret).toBe(-EFAULT);

@@ -85,7 +85,7 @@ export function v20CommonIoctls(since: string): IoctlSpec[] {
       macro: '_IOW(SGX_MAGIC, 0x00, struct sgx_enclave_create)',
       device: 'enclave',
       arg: V20_ENCLAVE_CREATE,
-      returns: '0; -EFAULT (copy, already created, dead), -EINVAL (sgx_validate_secs), -ENOMEM, -EIO (ECREATE failed; model choice)',
+      returns: '0; -EFAULT (copy, already created, dead), -EINVAL (sgx_validate_secs), -ENOMEM, a positive ENCLS_FAULT_FLAG | vector if ECREATE faults',
       doc: 'ECREATE from the SECS at src; no VMA is needed',
       since,
     },

@@ -13,7 +13,8 @@
 //     deterministic, and every later observation (INIT, a fault) sees the queue flushed, as
 //     flush_work() makes it in v20. A worker failure (EPC allocation, EADD, EEXTEND) marks the
 //     enclave dead (SGX_ENCL_DEAD, a model bit above the mainline flags); the page is dropped.
-//   - ECREATE failure: -EIO (v20 passes the raw ENCLS value up; designs-spec §13.1).
+//   - ECREATE failure: the raw ENCLS value (a positive ENCLS_FAULT_FLAG | vector), as v20 returns it
+//     (designs-spec §13.1 leaves it open; D0 makes the same choice).
 //   - SET_ATTRIBUTE with a bad fd: -EBADF (v20 dereferences NULL).
 //   - SGX_ATTR_ALLOWED_MASK: DEBUG | MODE64BIT | KSS.
 //   - EPC allocation, VA pages, the reclaimer and ELDU are the framework's (6.1) machinery.
@@ -22,7 +23,7 @@ import type { OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { Vma } from '../../../mm/vma.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
-import { EBADF, EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENOIOCTLCMD, ERESTARTSYS } from '../../../abi/errno.js';
+import { EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENOIOCTLCMD, ERESTARTSYS } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE } from '../../../abi/mman.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_PFNMAP } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
@@ -82,6 +83,10 @@ import { V20_ENCLAVE_CREATE, V20_ENCLAVE_INIT, V20_ENCLAVE_SET_ATTRIBUTE, V20_IO
 
 /** SGX_ENCL_DEAD (v20 encl.h): a model bit above the mainline flags (common/encl.ts). */
 export const SGX_ENCL_DEAD = 1 << 8;
+/** ENCLS_FAULT_FLAG (v20 encls.h): ORed into the trap number when an ENCLS leaf faults. */
+export const ENCLS_FAULT_FLAG = 0x40000000;
+/** MAX_LFS_FILESIZE (64-bit) >> PAGE_SHIFT: the largest shmem page index (else -EFBIG). */
+const MAX_LFS_INDEX = ((1n << 63n) - 1n) >> 12n;
 /** SGX_ATTR_ALLOWED_MASK at ECREATE (designs-spec §13.1: DEBUG | MODE64BIT | KSS). */
 export const V20_ALLOWED_ATTRIBUTES = SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_KSS;
 
@@ -242,7 +247,8 @@ export function rfcDriver(platformId: number, spec: RfcDriverSpec): RfcDriver {
       note(k, pid, `ECREATE failed: ${r.kind === 'error' ? `SGX error ${r.code}` : `vector ${r.vector}`}: ${r.reason}`);
       sgxEnclFreeEpcPage(k, platformId, secsEpc, pid);
       undoGrow();
-      return -EIO; // model choice: v20 returns the raw ENCLS value
+      // "ECREATE returned %ld": the raw ENCLS value is the ioctl's return value (positive)
+      return r.kind === 'error' ? r.code : ENCLS_FAULT_FLAG | r.vector;
     }
     const s = parseSecs(secs);
     const e = enclMut(k, enclId);
@@ -286,10 +292,29 @@ export function rfcDriver(platformId: number, spec: RfcDriverSpec): RfcDriver {
     return true;
   };
 
-  /** sgx_encl_destroy(): mark the enclave dead (the model keeps its pages until release; faults SIGBUS). */
+  /**
+   * sgx_encl_destroy() (v20 encl.c): SGX_ENCL_DEAD; every page with an EPC page is freed and dropped
+   * (one the reclaimer holds is left alone, as __sgx_free_page() refuses it); the SECS once it has
+   * no children; every VA page. Queued or evicted pages stay until release.
+   */
   const destroy = (k: Kernel, pid: number, enclId: number, why: string): void => {
-    note(k, pid, `enclave destroyed (SGX_ENCL_DEAD): ${why}`);
+    note(k, pid, `sgx_encl_destroy(): ${why}`);
     enclMut(k, enclId).flags |= SGX_ENCL_DEAD;
+    for (const p of enclOf(k, enclId).pages.valuesArray()) {
+      if (p.epc === null) continue;
+      if (!platformMut(k, platformId).unmarkReclaimable(p.epc)) continue;
+      sgxEnclFreeEpcPage(k, platformId, p.epc, pid);
+      const e = enclMut(k, enclId);
+      e.secsChildCnt--;
+      e.deletePage(p.addr);
+    }
+    const e = enclMut(k, enclId);
+    if (e.secsChildCnt === 0 && e.secs.epc !== null) {
+      sgxEnclFreeEpcPage(k, platformId, e.secs.epc, pid);
+      e.secs = { epc: null, backing: null };
+    }
+    for (const va of e.vaPages) sgxEnclFreeEpcPage(k, platformId, va.epc, pid);
+    e.vaPages = [];
   };
 
   /**
@@ -299,10 +324,12 @@ export function rfcDriver(platformId: number, spec: RfcDriverSpec): RfcDriver {
   const addWorker = (k: Kernel, pid: number, enclId: number, addr: number, data: Uint8Array, secinfo: Uint8Array, mrmask: number): void => {
     if (enclOf(k, enclId).has(SGX_ENCL_DEAD)) return;
     const fail = (why: string): void => {
-      enclMut(k, enclId).deletePage(addr);
+      // a page that never got its EPC page is dropped; destroy() frees the others
+      if (enclOf(k, enclId).page(addr)?.epc === null) enclMut(k, enclId).deletePage(addr);
       destroy(k, pid, enclId, why);
     };
-    const epc = sgxAllocEpcPage(k, platformId, { kind: 'page', encl: enclId, addr }, true, pid);
+    // The worker is a kernel thread (pid 0 here): no signal interrupts its direct reclaim.
+    const epc = sgxAllocEpcPage(k, platformId, { kind: 'page', encl: enclId, addr }, true, 0);
     if (epc < 0) return fail(`EPC allocation for 0x${addr.toString(16)} failed (${epc})`);
     const secsEpc = enclOf(k, enclId).secs.epc;
     const hw = platformMut(k, platformId).hw;
@@ -314,12 +341,12 @@ export function rfcDriver(platformId: number, spec: RfcDriverSpec): RfcDriver {
     const e = enclMut(k, enclId);
     e.updatePage(addr, { epc });
     e.secsChildCnt++;
+    platformMut(k, platformId).markReclaimable(epc);
     for (let i = 0; i < 16; i++) {
       if (!(mrmask & (1 << i))) continue;
       const x = platformMut(k, platformId).hw.eextend(secsEpc!, epc, i * SGX_EEXTEND_BLOCK_SIZE);
       if (x.kind !== 'ok') return fail(`EEXTEND at 0x${(addr + i * SGX_EEXTEND_BLOCK_SIZE).toString(16)}: ${x.reason}`);
     }
-    platformMut(k, platformId).markReclaimable(epc);
   };
 
   /** A worker request queued by an ioctl (drained when it returns). */
@@ -360,6 +387,13 @@ export function rfcDriver(platformId: number, spec: RfcDriverSpec): RfcDriver {
     if (addr < 0) return undo(-EFAULT);
     // radix_tree_lookup(&encl->page_tree, PFN_DOWN(addr)) -> -EEXIST
     if (e.page(addr)) return undo(-EEXIST);
+    // __sgx_encl_add_page() -> sgx_encl_get_backing_page(): the shmem index of the page
+    // (sgx_encl_get_index()); shmem_read_mapping_page_gfp() answers -EFBIG beyond MAX_LFS_FILESIZE
+    // and -EINVAL at or beyond the backing file's size, (SECS.SIZE + 4096) * 33 / 32.
+    const index = ((BigInt(addr) - BigInt(e.base)) & U64) >> 12n;
+    if (index > MAX_LFS_INDEX) return undo(-EFBIG);
+    const enclSize = BigInt(e.size) + 4096n;
+    if (index << 12n >= enclSize + (enclSize >> 5n)) return undo(-EINVAL);
     if (beforeQueue) {
       const r = beforeQueue();
       if (r) return undo(r);
