@@ -20,11 +20,12 @@ import { BUILTIN_SCENARIOS, designOf } from './builtin-list.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const host: RunHost = { readFile: (p) => new Uint8Array(readFileSync(join(root, p))), crypto: nodeCrypto };
+/** The scenarios issue #6 lists (each must carry expectations); other files in scenarios/ (the explorer's start state, the kernel demo) must run too. */
+const LISTED = ['seed', 'smalley-rdonly-d0', 'anon-inode-execmem-d1', 'selftest-d7', 'gramine-d7', 'gramine-d8', 'intel-psw-d7', 'intel-psw-d8', 'strict-confined-loader'].map((f) => `scenarios/${f}.yaml`);
+
 describe('built-in scenarios', () => {
   it('are the ones the issue lists', () => {
-    for (const f of ['seed', 'smalley-rdonly-d0', 'anon-inode-execmem-d1', 'selftest-d7', 'gramine-d7', 'gramine-d8', 'intel-psw-d7', 'intel-psw-d8', 'strict-confined-loader']) {
-      expect(BUILTIN_SCENARIOS).toContain(`scenarios/${f}.yaml`);
-    }
+    for (const f of LISTED) expect(BUILTIN_SCENARIOS).toContain(f);
   });
 
   for (const file of BUILTIN_SCENARIOS) {
@@ -36,7 +37,7 @@ describe('built-in scenarios', () => {
       const r = runScenario(r0.scenario, host);
       expect(r.failures.map(formatError)).toEqual([]);
       expect(r.ok).toBe(true);
-      expect(r.steps.some((s) => s.kind === 'expect' || (s.step.kind === 'action' && s.step.outcome !== undefined))).toBe(true);
+      if (LISTED.includes(file)) expect(r.steps.some((s) => s.kind === 'expect' || (s.step.kind === 'action' && s.step.outcome !== undefined))).toBe(true);
     });
   }
 
