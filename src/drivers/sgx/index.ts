@@ -2,6 +2,8 @@
 // import line per design folder (D0-D6 are added by their folders' authors).
 import './mainline/index.js';
 import './v20/index.js';
+import './sigstruct-file/index.js';
+import './execute-intent/index.js';
 import './copy-source-perms/index.js';
 import './allow-prot/index.js';
 import './sgx-perms/index.js';

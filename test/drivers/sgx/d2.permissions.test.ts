@@ -1,0 +1,43 @@
+// The SELinux permissions D2's canonical loader (Andy Lutomirski's flow, sigstruct-file/loader.ts)
+// needs for the reference enclave (examples/reference-enclave.yaml) under builtin:default, in
+// sgx_loader_t. Derived from Andy's mails (designs-spec §3) and security/selinux/hooks.c (Linux 6.1),
+// not from our output:
+//   - the enclave file: open(O_RDONLY) `read` + `read open`; mmap(PROT_READ|PROT_EXEC, MAP_PRIVATE)
+//     `map`, then file_map_prot_check() `read execute` (no execmem: a file, not writable);
+//   - the .sig file (user_home_t, the same type): open(O_RDONLY) `read open`; INIT's kernel read
+//     asks nothing more (selinux_file_permission() revalidates only a changed label or policy);
+//     security_enclave_init() checks `execute` on it (the D2 choice, Cedric Xing's v3 permission);
+//   - /dev/sgx/enclave: `read write open`, `ioctl` (0xa400 CREATE, 0xa401 ADD_PAGES, 0xa402 INIT),
+//     and the per-segment MAP_SHARED mappings after INIT: `map`, `read`, `write` (RW segments),
+//     `execute` (the RX text);
+//   - the D2 mapping rule asks nothing: every page from the image was loaded from an executable
+//     source VMA (safe to execute), the text is never writable, the heap never executable: no
+//     execmod, no execmem.
+import { describe, expect, it } from 'vitest';
+import { D2 } from '../../../src/drivers/sgx/sigstruct-file/index.js';
+import { loaderPermissionSet, permissionLines } from '../../../src/drivers/sgx/loaders/permissions.js';
+import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
+import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
+
+const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
+const FILES = 'sgx_loader_t user_home_t:file { execute map open read }';
+const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
+
+describe('D2 loader permission sets', () => {
+  loaderPermissionTest({
+    design: D2,
+    expected: [DEVICE, FILES, ...PATH_WALK],
+    ioctls: IOCTLS,
+    source: "Andy 2019-05-15 + hooks.c: execute on the enclave file (mapped PROT_EXEC) and on the SIGSTRUCT file (INIT), device write/execute, no execmod/execmem",
+  });
+
+  it('the INIT check is on the SIGSTRUCT file, the EXECUTE of the image is the mmap of the source; builtin:default denies both (one record: the AVC grants after a permissive denial)', () => {
+    const { manifest, reader } = referenceManifest();
+    const r = loaderPermissionSet({ design: D2, manifest, reader, crypto, cpu: SUITE_CPU });
+    expect(r.result.ok).toBe(true);
+    const t = r.needed.tuples;
+    expect(t.some((x) => x.perm === 'execmod' || x.perm === 'execmem')).toBe(false);
+    expect(t.filter((x) => x.tclass === 'process' || x.tclass === 'process2')).toEqual([]);
+    expect(permissionLines(r.needed.denied)).toEqual(['sgx_loader_t user_home_t:file { execute read }']);
+  });
+});
