@@ -20,7 +20,7 @@ import { D4V1_ENCLAVE_ADD_PAGES, D4V2_ENCLAVE_ADD_PAGE, V20_ENCLAVE_ADD_PAGE, V2
 import { D5_ENCLAVE_ADD_PAGE } from '../../../src/drivers/sgx/sgx-perms/uapi.js';
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED } from '../../../src/drivers/sgx/common/encl.js';
 import { loadEnclave } from '../../../src/drivers/sgx/loaders/flows.js';
-import { bootWorld, enclCall, EEXIT_CLEAN, manifestFromYaml, prepare, runInfo, secsBytes, selftestManifestYaml, type World } from './fixture.js';
+import { bootWorld, enclCall, EEXIT_CLEAN, manifestFromYaml, prepare, referenceManifest, runInfo, secsBytes, selftestManifestYaml, type World } from './fixture.js';
 import { anonPages, PAGE, rfcEnclave } from './d456.case.js';
 
 const RW = PROT_READ | PROT_WRITE;
@@ -308,3 +308,36 @@ describe('clone isolation', () => {
   });
 });
 
+
+describe('loader translations (designs-spec §12)', () => {
+  const PERMISSIVE = { selinux: { policy: 'builtin:default', enforcing: false } } as const;
+  const kinds = ['selftest', 'gramine', 'psw', 'careful'] as const;
+  it('which flows run on which design (no LSM)', () => {
+    const got: Record<string, string[]> = {};
+    for (const d of ALL) {
+      got[d.key] = kinds.filter((kind) => {
+        const w = bootWorld(d, { devSgxLinks: true });
+        const { manifest, reader } = referenceManifest();
+        return loadEnclave(d, w.p, prepare(w, manifest, reader), kind).ok;
+      });
+    }
+    // D4/D5: L1 ≈, L2 ✘, L3 ≈ (through the adapter); D6: L1 ≈, L2 ✘ / L3 ✘ as written, its own careful loader.
+    expect(got).toEqual({ 'D4-v1': ['selftest', 'psw'], 'D4-v2': ['selftest', 'psw'], D5: ['selftest', 'psw'], D6: ['selftest', 'careful'] });
+  });
+
+  it('the PSW flow takes code from heap buffers: the RX text asks process:execmem on D4, process2:sgx_execanon on D5', () => {
+    for (const [d, asked] of [
+      [D4_V1, 'process:execmem'],
+      [D4_V2, 'process:execmem'],
+      [D5, 'process2:sgx_execanon'],
+    ] as const) {
+      const w = bootWorld(d, PERMISSIVE);
+      const { manifest, reader } = referenceManifest();
+      const img = prepare(w, manifest, reader);
+      const from = w.k.trace.length;
+      expect(loadEnclave(d, w.p, img, 'psw').ok).toBe(true);
+      const hooks = w.k.trace.ofKind('avc', from).filter((e) => e.hook === 'enclave_load').map((e) => `${e.tclass}:${e.requested.join(',')}`);
+      expect([d.key, [...new Set(hooks)]]).toEqual([d.key, [asked]]);
+    }
+  });
+});
