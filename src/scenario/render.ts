@@ -464,7 +464,7 @@ export function renderRun(r: RunResult, opts: RenderOptions = {}): string {
     }
   }
   const expectations = r.steps.filter((s) => s.kind === 'expect' || (s.step.kind === 'action' && s.step.outcome !== undefined)).length;
-  if (r.ok) lines.push(paint(opts.color, 'green', `# ok: ${r.steps.length} steps, ${expectations} expectations held`));
+  if (r.ok) lines.push(paint(opts.color, 'green', `# ok: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}, ${expectations} expectation${expectations === 1 ? '' : 's'} held`));
   else {
     lines.push(paint(opts.color, 'red', `# FAILED: ${r.failures.length} of ${r.steps.length} steps did not go as expected:`));
     for (const f of r.failures) lines.push(paint(opts.color, 'red', formatError(f)));

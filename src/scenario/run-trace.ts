@@ -42,7 +42,11 @@ export interface IoctlView {
   readonly nested: Readonly<Record<string, Readonly<Record<string, bigint | Uint8Array>>>>;
 }
 
-/** k.trace plus memory snapshots keyed by the sequence number of the syscall's sys_enter. */
+/**
+ * k.trace plus memory snapshots keyed by the sequence number of the syscall's sys_enter. A
+ * Kernel.clone() of a kernel using it gets a plain Trace (the inherited clone(): the events,
+ * copy-on-write, without the snapshots), since a recording reads one kernel's memory.
+ */
 export class RecordingTrace extends Trace {
   readonly ioctls = new Map<number, IoctlView>();
   /** write(2) buffers at entry / read(2) buffers at exit (first STRACE_STRSIZE + 1 bytes). */

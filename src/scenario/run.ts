@@ -537,7 +537,7 @@ function runLoad(ctx: Ctx, pid: number, call: CallExpr): { result: ActionResult;
   const loaderArg = namedArg(call, 'loader');
   const word = loaderArg ? wordArg(loaderArg.value) : 'canonical';
   const choice = word === undefined ? undefined : LOADER_KIND[word];
-  if (choice === undefined) failAt(file, loaderArg?.value.pos ?? call.pos, `loader must be one of canonical, selftest, gramine, intel-psw`);
+  if (choice === undefined) failAt(file, loaderArg?.value.pos ?? call.pos, 'loader must be one of canonical, selftest, gramine, intel_psw (or "intel-psw" quoted: unquoted, intel-psw is a subtraction)');
   const design = ctx.m.design;
   const kind: LoaderKind = choice === 'canonical' ? design.canonicalLoader : choice;
   let text: string;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { TraceEvent } from '../../src/kernel/trace.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { RecordingTrace } from '../../src/scenario/run-trace.js';
@@ -140,5 +141,45 @@ describe('whole runs', () => {
   it('--audited-only hides granted decisions the kernel does not audit', () => {
     expect(renderRun(r)).toMatch(/selinux file_open \(file_path_has_perm\): unconfined_t -> sgx_enclave_device_t:chr_file \{ read write open \} granted/);
     expect(renderRun(r, { auditedOnly: true })).not.toContain('selinux file_open');
+  });
+});
+
+
+/** A naive reading of a C string literal as strace writes it (octal and C escapes), the reference for quoteBytes(). */
+function unquote(s: string): { bytes: number[]; cut: boolean } {
+  const cut = s.endsWith('...');
+  const body = s.slice(1, cut ? -4 : -1);
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c !== '\\') {
+      out.push(c.charCodeAt(0));
+      continue;
+    }
+    const n = body[++i];
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, v: 11, f: 12, '"': 34, '\\': 92 };
+    if (n in simple) {
+      out.push(simple[n]);
+      continue;
+    }
+    let oct = '';
+    while (oct.length < 3 && /[0-7]/.test(body[i] ?? '')) oct += body[i++];
+    i--;
+    out.push(parseInt(oct, 8));
+  }
+  return { bytes: out, cut };
+}
+
+describe('quoteBytes against a naive C-string reader', () => {
+  it('reads back as the first 32 bytes, cut marked exactly when longer', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        const q = quoteBytes(b);
+        const r = unquote(q);
+        expect(r.bytes).toEqual([...b.subarray(0, 32)]);
+        expect(r.cut).toBe(b.length > 32);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -56,7 +56,7 @@ export async function compareCommand(file: string, opts: CompareCliOptions): Pro
   });
   const rows = compareDesigns({ manifest, reader, crypto: nodeCrypto, policy, policyName, ...(designs ? { designs } : {}), loader, ...(opts.context ? { context: opts.context } : {}) });
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ manifest: shown, policy: policyName, loader, rows: rows.map(({ needsTuples: _n, deniedTuples: _d, ...r }) => ({ ...r, needsTuples: _n, deniedTuples: _d })) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ manifest: shown, policy: policyName, loader, rows }, null, 2) + '\n');
   } else process.stdout.write(renderCompare(rows, policyName, loader));
   process.exitCode = EXIT_OK;
 }
