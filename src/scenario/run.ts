@@ -17,7 +17,7 @@ import { validateProgram, type AccessSize, type EnclaveOp } from '../arch/x86/sg
 import { UserProcess } from '../userspace/process.js';
 import { StructError, marshalStruct, structAlign, type StructAllocator, type StructLiteral, type FieldValue } from '../userspace/struct.js';
 import { parseManifest, ManifestError, formatDiagnostic, resolveManifestPath } from '../enclave/manifest.js';
-import { contentReaderFromFiles } from '../enclave/content.js';
+import { ContentError, contentReaderFromFiles } from '../enclave/content.js';
 import { prepareEnclaveImage } from '../drivers/sgx/loaders/image.js';
 import { loadEnclave } from '../drivers/sgx/loaders/flows.js';
 import type { LoadResult } from '../drivers/sgx/loaders/types.js';
@@ -561,7 +561,8 @@ function runLoad(ctx: Ctx, pid: number, call: CallExpr): { result: ActionResult;
     load = loadEnclave(design, new UserProcess(k, pid), image, kind);
   } catch (e) {
     if (e instanceof ScenarioFailure) throw e;
-    if (e instanceof Error && /cannot read|ENOENT|no such file|content/i.test(e.message)) failAt(file, a[0].pos, e.message);
+    // A content file of the manifest that cannot be read (the host's error, or the reader's).
+    if (e instanceof ContentError || (e instanceof Error && /cannot read|ENOENT|no such file/i.test(e.message))) failAt(file, a[0].pos, `${given}: ${e.message}`);
     throw e;
   }
   const value = structValue({
