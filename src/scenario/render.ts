@@ -366,7 +366,7 @@ export function renderEvents(events: readonly TraceEvent[], ctx: RenderCtx, opts
         if (e.line !== null) {
           child(e.pid, paint(opts.color, e.decision === 'denied' ? (e.permissive ? 'yellow' : 'red') : 'cyan', e.line));
         } else if (!(opts.auditedOnly && e.decision === 'granted')) {
-          const note = e.decision === 'denied' ? (e.permissive ? 'denied, allowed by permissive mode, not audited' : 'denied, not audited (dontaudit)') : 'granted';
+          const note = e.decision === 'denied' ? (e.permissive ? 'denied, allowed by permissive mode, not audited' : `denied (${errnoName(e.ret)}), not audited (dontaudit)`) : 'granted';
           child(e.pid, paint(opts.color, 'dim', `selinux ${e.hook} (${e.check}): ${typeOf(e.scontext)} -> ${typeOf(e.tcontext)}:${e.tclass} { ${e.requested.join(' ')} } ${note}`));
         }
         break;
