@@ -26,7 +26,7 @@ import { vdsoSgxEnterEnclave, type VdsoEnterResult } from '../drivers/sgx/common
 import { userAccess } from '../mm/memory.js';
 import { positionalArgs, namedArg, type ActionStep, type Assertion, type CallExpr, type Expr, type Outcome, type Step } from './ast.js';
 import { ScenarioFailure, scenarioError, formatError, type Pos, type ScenarioError } from './errors.js';
-import { checkNames, compareValues, describeValue, evaluate, isArray, isStruct, resolveErrno, Scope, structValue, arrayValue, valuesEqual, type EvalEnv, type Value } from './eval.js';
+import { checkNames, compareValues, describeValue, evaluate, isStruct, resolveErrno, Scope, structValue, arrayValue, valuesEqual, type EvalEnv, type Value } from './eval.js';
 import { stepKind, type Scenario } from './load.js';
 import { printStep, printExpr } from './print.js';
 import { scenarioConstants } from './symbols.js';
@@ -716,5 +716,3 @@ export function formatFailures(r: RunResult): string[] {
 }
 
 export { peekMemory };
-export type { Value };
-export { isArray };
