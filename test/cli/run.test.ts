@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run.harness.js';
+import { useColor } from '../../src/cli/commands/run-host.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'sgxsim-run-'));
@@ -80,5 +81,29 @@ steps:
     expect(r.stdout).toContain('Usage: sgxsim run [options] [scenario]');
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('--permissive');
+  });
+});
+
+
+describe('colour', () => {
+  it('--color / --no-color win; otherwise a TTY without NO_COLOR', () => {
+    const tty = process.stdout.isTTY;
+    const nc = process.env.NO_COLOR;
+    try {
+      expect(useColor(true)).toBe(true);
+      expect(useColor(false)).toBe(false);
+      Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+      delete process.env.NO_COLOR;
+      expect(useColor(undefined)).toBe(true);
+      process.env.NO_COLOR = '1';
+      expect(useColor(undefined)).toBe(false);
+      Object.defineProperty(process.stdout, 'isTTY', { value: false, configurable: true });
+      delete process.env.NO_COLOR;
+      expect(useColor(undefined)).toBe(false);
+    } finally {
+      Object.defineProperty(process.stdout, 'isTTY', { value: tty, configurable: true });
+      if (nc === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = nc;
+    }
   });
 });
