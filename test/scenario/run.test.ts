@@ -13,6 +13,8 @@ import { runToJson, TRACE_FORMAT_VERSION } from '../../src/scenario/render-json.
 import { nodeCrypto } from '../../src/platform/node/crypto.js';
 import { lookupDesign } from '../../src/drivers/sgx/registry.js';
 import '../../src/drivers/sgx/index.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { RecordingTrace } from '../../src/scenario/run-trace.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -321,5 +323,25 @@ describe('runner: determinism and JSON', () => {
 
   it('skips designs the registry does not hold (none missing for the examples)', () => {
     expect(lookupDesign('D8')).toBeDefined();
+  });
+});
+
+
+describe('recording trace', () => {
+  it('a kernel clone gets an independent plain trace: appending to either leaves the other as it was', () => {
+    const k = Kernel.boot();
+    const rec = new RecordingTrace(k, () => undefined, k.trace);
+    k.trace = rec;
+    const pid = k.spawn({ comm: 't' });
+    k.sys.open(pid, '/dev/null', 2);
+    const n = rec.length;
+    const c = k.clone();
+    expect(c.trace).not.toBe(rec);
+    expect(c.trace).not.toBeInstanceOf(RecordingTrace);
+    c.sys.open(pid, '/dev/null', 2);
+    expect(rec.length).toBe(n);
+    k.sys.close(pid, 0);
+    expect(c.trace.length).toBe(n + 2);
+    expect(c.trace.all().slice(0, n)).toEqual(rec.all().slice(0, n));
   });
 });
