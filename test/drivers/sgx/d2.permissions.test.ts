@@ -41,3 +41,27 @@ describe('D2 loader permission sets', () => {
     expect(permissionLines(r.needed.denied)).toEqual(['sgx_loader_t user_home_t:file { execute read }']);
   });
 });
+
+describe('D2: what the rewritten loader flows need beyond the canonical loader (designs-spec §12)', () => {
+  // Derived from the mapping rule: a text page from a source that is not VM_EXEC asks EXECMOD on
+  // its file (selftest: the image mapped PROT_READ; Gramine: a private RW mapping of the image),
+  // or EXECMEM without a file (PSW: heap buffers); Gramine's RWX mapping of the empty ELRANGE asks
+  // EXECMEM; none of them maps the image PROT_EXEC, so no `execute` on it.
+  const cases = [
+    { loader: 'selftest', execmod: true, execmem: false },
+    { loader: 'gramine', execmod: true, execmem: true },
+    { loader: 'psw', execmod: false, execmem: true },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.loader}: execmod on the image ${c.execmod ? 'yes' : 'no'}, execmem ${c.execmem ? 'yes' : 'no'}, execute on the image no`, () => {
+      const { manifest, reader } = referenceManifest();
+      const r = loaderPermissionSet({ design: D2, manifest, reader, crypto, loader: c.loader, cpu: SUITE_CPU });
+      expect(r.result.error ?? null).toBeNull();
+      const t = r.needed.tuples;
+      const image = (perm: string) => t.some((x) => x.tcontext.includes(':user_home_t:') && x.perm === perm);
+      expect(image('execmod')).toBe(c.execmod);
+      expect(image('execute')).toBe(false);
+      expect(t.some((x) => x.tclass === 'process' && x.perm === 'execmem')).toBe(c.execmem);
+    });
+  }
+});

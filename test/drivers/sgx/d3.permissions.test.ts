@@ -38,3 +38,28 @@ describe('D3 audit: static records the missing EXECUTE, dynamic records nothing'
     for (const r of [st, dy]) expect(r.needed.tuples.some((x) => x.perm === 'execmod' || x.perm === 'execmem')).toBe(false);
   });
 });
+
+describe('D3: what the rewritten loader flows need beyond the canonical loader (designs-spec §12)', () => {
+  // Derived from R1-R3: the selftest flow loads the text from the image (EXECUTE, R3); Gramine maps
+  // the ELRANGE RWX (EXECMEM, R1) and loads its text from a private mapping of the image (EXECUTE);
+  // the PSW loads its text from heap buffers: no file to EXECUTE, so EXECMEM (static: at ADD;
+  // dynamic: the intent is cleared and the RX mapping asks it, R2).
+  const cases = [
+    { loader: 'selftest', execute: true, execmem: false },
+    { loader: 'gramine', execute: true, execmem: true },
+    { loader: 'psw', execute: false, execmem: true },
+  ] as const;
+  for (const design of [D3_STATIC, D3_DYNAMIC]) {
+    for (const c of cases) {
+      it(`${design.key} ${c.loader}: execute on the image ${c.execute ? 'yes' : 'no'}, execmem ${c.execmem ? 'yes' : 'no'}, execmod no`, () => {
+        const { manifest, reader } = referenceManifest();
+        const r = loaderPermissionSet({ design, manifest, reader, crypto, loader: c.loader, cpu: SUITE_CPU });
+        expect(r.result.error ?? null).toBeNull();
+        const t = r.needed.tuples;
+        expect(t.some((x) => x.tcontext.includes(':user_home_t:') && x.perm === 'execute')).toBe(c.execute);
+        expect(t.some((x) => x.perm === 'execmod')).toBe(false);
+        expect(t.some((x) => x.tclass === 'process' && x.perm === 'execmem')).toBe(c.execmem);
+      });
+    }
+  }
+});
