@@ -146,6 +146,8 @@ export class Avc {
   private grantsShared = false;
   private permissiveOverride: Map<number, boolean>;
   private xpCache = new Map<string, XpDecision>();
+  /** The decision caches are shared with a clone (copy-on-write: a fork keeps the warm AVC, as a snapshot of the machine does). */
+  private cacheShared = false;
   private readonly tmp = new Uint32Array(3);
   sink: ((e: AvcEvent) => void) | undefined;
   private nLookups = 0;
@@ -174,6 +176,10 @@ export class Avc {
       from.grantsShared = true;
       this.permissiveOverride = new Map(from.permissiveOverride);
       this.sink = from.sink;
+      this.cache = from.cache;
+      this.xpCache = from.xpCache;
+      this.cacheShared = true;
+      from.cacheShared = true;
       return;
     }
     this.sids = opts.sids ?? new SidTable(policy);
@@ -305,6 +311,7 @@ export class Avc {
     this.xgrants = new Set();
     this.grantsShared = false;
     this.xpCache = new Map();
+    this.cacheShared = false;
   }
 
   private countEntries(): number {
@@ -336,6 +343,10 @@ export class Avc {
 
   private miss(ssid: number, tsid: number, cid: number, row: (Uint32Array | undefined)[] | undefined): Uint32Array {
     const rk = ssid * 65536 + tsid;
+    if (this.cacheShared) {
+      this.ownCaches();
+      row = this.cache.get(rk);
+    }
     if (row === undefined) {
       row = [];
       this.cache.set(rk, row);
@@ -419,6 +430,7 @@ export class Avc {
     const rk = ssid * 65536 + tsid;
     const ne = Uint32Array.from(e);
     ne[0] = (ne[0] | requested) >>> 0;
+    this.ownCaches();
     this.cache.get(rk)![cid] = ne;
     if (this.grantsShared) {
       this.grants = new Map(this.grants);
@@ -534,8 +546,19 @@ export class Avc {
         else d.drivers[x.driver >>> 5] |= 1 << (x.driver & 31);
       }
     }
+    this.ownCaches();
     this.xpCache.set(key, d);
     return d;
+  }
+
+  /** Copy the shared decision caches before changing them (entries are values; rows are copied). */
+  private ownCaches(): void {
+    if (!this.cacheShared) return;
+    const m = new Map<number, (Uint32Array | undefined)[]>();
+    for (const [k, row] of this.cache) m.set(k, row.slice());
+    this.cache = m;
+    this.xpCache = new Map(this.xpCache);
+    this.cacheShared = false;
   }
 
   private *matchingXperms(s: number, t: number, cls: number): Generator<import('./policy.js').XpermEntry> {
