@@ -23,18 +23,36 @@ export class VmaTree {
   private gaps: BTree<number, number>;
   /** per size class: gap end -> gap start. */
   private classes: BTree<number, number>[];
+  /**
+   * Which class trees this tree owns. A clone shares the class trees of its source (neither owns
+   * them afterwards) and clones one only before changing it, so clone() costs two BTree clones,
+   * not NCLASS + 2 (the explorer forks address spaces millions of times).
+   */
+  private owned: Uint8Array;
 
   constructor(src?: VmaTree) {
     if (src) {
       this.byStart = src.byStart.clone();
       this.gaps = src.gaps.clone();
-      this.classes = src.classes.map((c) => c.clone());
+      this.classes = src.classes.slice();
+      this.owned = new Uint8Array(NCLASS);
+      src.owned.fill(0);
     } else {
       this.byStart = new BTree<number, Vma>();
       this.gaps = new BTree<number, number>();
       this.classes = Array.from({ length: NCLASS }, () => new BTree<number, number>());
+      this.owned = new Uint8Array(NCLASS).fill(1);
       this.addGap(0, TASK_SIZE);
     }
+  }
+
+  /** The class tree, owned by this tree (cloned first if shared). */
+  private classMut(c: number): BTree<number, number> {
+    if (!this.owned[c]) {
+      this.classes[c] = this.classes[c].clone();
+      this.owned[c] = 1;
+    }
+    return this.classes[c];
   }
 
   clone(): VmaTree {
@@ -149,14 +167,14 @@ export class VmaTree {
   private addGap(s: number, e: number): void {
     if (e <= s) return;
     this.gaps.set(s, e);
-    this.classes[sizeClass(e - s)].set(e, s);
+    this.classMut(sizeClass(e - s)).set(e, s);
   }
 
   private removeGap(s: number): void {
     const e = this.gaps.get(s);
     if (e === undefined) return;
     this.gaps.delete(s);
-    this.classes[sizeClass(e - s)].delete(e);
+    this.classMut(sizeClass(e - s)).delete(e);
   }
 
   /** Free gaps as [start, end) pairs (for tests). */
