@@ -1,4 +1,4 @@
-// The v20 driver the 2019 RFCs D4/D5/D6 patch (allow-prot/v20-base.ts): its uAPI, devices,
+// The v20 driver the 2019 RFCs D4/D5/D6 patch (v20/driver.ts via v20/rfc.ts): its uAPI, devices,
 // get_unmapped_area, CREATE/ADD/INIT/SET_ATTRIBUTE check order and errnos, the EADD worker, the
 // fault path, and clone isolation. Expected values come from the v20 driver (designs-spec §1: the
 // v20 tree's driver/{main,ioctl}.c, encl.c) and the RFC patches (designs-spec §0.1, §5-§7), never
@@ -14,9 +14,10 @@ import { enclOf } from '../../../src/drivers/sgx/common/epc.js';
 import { D4_V1, D4_V2 } from '../../../src/drivers/sgx/allow-prot/index.js';
 import { D5 } from '../../../src/drivers/sgx/sgx-perms/index.js';
 import { D6 } from '../../../src/drivers/sgx/ema/index.js';
-import { SGX_ENCL_DEAD } from '../../../src/drivers/sgx/allow-prot/v20-base.js';
+import { SGX_ENCL_DEAD } from '../../../src/drivers/sgx/v20/rfc.js';
 import { ioctlWith } from '../../../src/drivers/sgx/allow-prot/loader.js';
-import { D4V1_ENCLAVE_ADD_PAGES, D4V2_ENCLAVE_ADD_PAGE, V20_ENCLAVE_ADD_PAGE, V20_ENCLAVE_CREATE, V20_ENCLAVE_INIT, V20_ENCLAVE_SET_ATTRIBUTE } from '../../../src/drivers/sgx/allow-prot/uapi.js';
+import { D4V1_ENCLAVE_ADD_PAGES, D4V2_ENCLAVE_ADD_PAGE } from '../../../src/drivers/sgx/allow-prot/uapi.js';
+import { V20_ENCLAVE_ADD_PAGE, V20_ENCLAVE_CREATE, V20_ENCLAVE_INIT, V20_ENCLAVE_SET_ATTRIBUTE } from '../../../src/drivers/sgx/v20/uapi.js';
 import { D5_ENCLAVE_ADD_PAGE } from '../../../src/drivers/sgx/sgx-perms/uapi.js';
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED } from '../../../src/drivers/sgx/common/encl.js';
 import { loadEnclave } from '../../../src/drivers/sgx/loaders/flows.js';

@@ -14,7 +14,7 @@ import { designAvc } from '../../../src/drivers/sgx/common/lsm.js';
 import { sgxPlatform } from '../../../src/drivers/sgx/common/install.js';
 import { loadEnclave } from '../../../src/drivers/sgx/loaders/flows.js';
 import type { EnclaveImage } from '../../../src/drivers/sgx/loaders/image.js';
-import { V20_ENCLAVE_INIT, V20_IOC_ENCLAVE_INIT } from '../../../src/drivers/sgx/allow-prot/uapi.js';
+import { V20_ENCLAVE_INIT, V20_IOC_ENCLAVE_INIT } from '../../../src/drivers/sgx/v20/uapi.js';
 import { D6 } from '../../../src/drivers/sgx/ema/index.js';
 import { d6Selinux, emaStateOf, emasIn } from '../../../src/drivers/sgx/ema/lsm.js';
 import { UserProcess } from '../../../src/userspace/process.js';

@@ -16,7 +16,7 @@ import { PAGE_SIZE } from '../../../abi/page.js';
 import { enclOf } from '../common/epc.js';
 import { enclIdOfVma } from '../common/vma.js';
 import { selectHooks, type DesignAvc } from '../common/lsm.js';
-import { pageAddrOf, secinfoFlagsOf, signalPending, uptr, type IoctlHandler, type RfcDriverSpec } from './v20-base.js';
+import { secinfoFlagsOf, signalPending, uptr, type IoctlHandler, type RfcDriverSpec } from '../v20/rfc.js';
 import { D4V1_ENCLAVE_ADD_PAGES, D4V1_IOC_ENCLAVE_ADD_PAGES, D4V2_ENCLAVE_ADD_PAGE, D4V2_IOC_ENCLAVE_ADD_PAGE } from './uapi.js';
 
 const RWX = VM_READ | VM_WRITE | VM_EXEC;
@@ -149,7 +149,7 @@ const addPagesV1: IoctlHandler = (ctx, k, pid, enclId, a) => {
     if (prot & ~allowed) return -EACCES;
     const data = copyFromUser(k, pid, src, PAGE_SIZE);
     if (typeof data === 'number') return -EFAULT;
-    ret = ctx.addPage(k, pid, enclId, pageAddrOf(a.addr + i * BigInt(PAGE_SIZE)), data, secinfo, mrmask, { maxProt: allowed });
+    ret = ctx.addPage(k, pid, enclId, a.addr + i * BigInt(PAGE_SIZE), data, secinfo, mrmask, { maxProt: allowed });
   }
   return ret;
 };
@@ -170,7 +170,7 @@ const addPageV2: IoctlHandler = (ctx, k, pid, enclId, a) => {
   if (rc) return rc;
   const data = copyFromUser(k, pid, src, PAGE_SIZE);
   if (typeof data === 'number') return -EFAULT;
-  return ctx.addPage(k, pid, enclId, pageAddrOf(a.addr), data, secinfo, Number(a.mrmask & 0xffffn), { maxProt: prot });
+  return ctx.addPage(k, pid, enclId, a.addr, data, secinfo, Number(a.mrmask & 0xffffn), { maxProt: prot });
 };
 
 /** What D4 changes in the v20 driver. */

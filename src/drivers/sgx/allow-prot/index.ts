@@ -1,13 +1,13 @@
 // D4 `allow-prot` (variants v1, v2): Sean Christopherson's RFC v1 (2019-05-31) and v2 (2019-06-05).
-// docs/designs.md §D4; driver.ts has the rules, v20-base.ts the v20 driver they patch.
+// docs/designs.md §D4; driver.ts has the rules, v20/driver.ts the v20 driver they patch (v20/rfc.ts).
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import type { UserProcess } from '../../../userspace/process.js';
 import { designKey, designSymbols, type IoctlSpec, type LoaderKind, type LoaderSupport, type NeutralAdd, type NeutralResult, type SgxDesign } from '../design.js';
 import { registerDesign } from '../registry.js';
 import { neutralSecinfo } from '../mainline/adapter.js';
-import { booleanOptions, rfcInstall, V20_DEVICES } from './v20-base.js';
-import { declaredProt, enclaveBaseOf, ioctlWith, perPageAdd, rfcAdapter } from './loader.js';
+import { booleanOptions, rfcInstall, V20_DEVICES } from '../v20/rfc.js';
+import { declaredProt, enclaveBaseOf, ioctlWith, rfcAdapter, rfcPerPageAdd } from './loader.js';
 import { d4DriverSpec, type D4Variant } from './driver.js';
 import {
   D4V1_ENCLAVE_ADD_PAGES,
@@ -17,9 +17,8 @@ import {
   SGX_ALLOW_EXEC,
   SGX_ALLOW_READ,
   SGX_ALLOW_WRITE,
-  SGX_MAGIC,
-  v20CommonIoctls,
 } from './uapi.js';
+import { SGX_MAGIC, v20CommonIoctls } from '../v20/uapi.js';
 
 const PAGE = 4096n;
 const U64 = (1n << 64n) - 1n;
@@ -88,7 +87,7 @@ function d4Design(variant: D4Variant): SgxDesign {
           return ret === 0 ? { ret, count: Number(length) } : { ret };
         }
       : (p: UserProcess, fd: number, a: NeutralAdd): NeutralResult =>
-          perPageAdd(p, fd, a, (addr, src, secinfo) =>
+          rfcPerPageAdd(p, fd, a, (addr, src, secinfo) =>
             ioctlWith(p, fd, D4V2_IOC_ENCLAVE_ADD_PAGE, D4V2_ENCLAVE_ADD_PAGE, { addr, src, secinfo, flags: declaredProt(a), mrmask: a.measure ? 0xffff : 0 }),
           );
   const design: SgxDesign = {

@@ -1,4 +1,5 @@
-// The neutral adapter of the v20-based 2019 RFC designs (D4, D5, D6).
+// The neutral adapter of the v20-based 2019 RFC designs (D4, D5, D6): v20's (v20/adapter.ts) with
+// the design's ADD translation.
 //
 // Adapter: the v20 uAPI names pages by absolute address, so a neutral ADD at `offset` becomes
 // `addr = SECS.base + offset`; the base is the one the caller's CREATE gave the enclave (read back
@@ -7,36 +8,13 @@
 //
 // The careful loaders: D4 and D5 use the selftest flow rewritten (designs-spec §12; index.ts of
 // each design); D6's own is in ema/loader.ts.
-import { O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
-import { PAGE_SIZE } from '../../../abi/page.js';
-import { ENOTTY } from '../../../abi/errno.js';
-import { SIGSTRUCT_SIZE, SgxPageType } from '../../../arch/x86/sgx/arch.js';
+import { PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
+import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import type { UserProcess } from '../../../userspace/process.js';
-import type { StructLayout, StructLiteral } from '../../../userspace/struct.js';
 import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
-import { enclIdOfFd } from '../common/knobs.js';
-import { enclOf } from '../common/epc.js';
-import { neutralSecinfo } from '../mainline/adapter.js';
-import { V20_ENCLAVE_CREATE, V20_ENCLAVE_INIT, V20_ENCLAVE_SET_ATTRIBUTE, V20_IOC_ENCLAVE_CREATE, V20_IOC_ENCLAVE_INIT, V20_IOC_ENCLAVE_SET_ATTRIBUTE } from './uapi.js';
+import { perPageAdd, v20NeutralAdapter } from '../v20/adapter.js';
 
-/** The device nodes of the v20 driver (driver/main.c: an "sgx" class, nodes sgx/enclave and sgx/provision). */
-export const V20_ENCLAVE_PATH = '/dev/sgx/enclave';
-export const V20_PROVISION_PATH = '/dev/sgx/provision';
-
-const U64 = (1n << 64n) - 1n;
-const PAGE = BigInt(PAGE_SIZE);
-
-/** Issue an ioctl with a freshly marshalled struct; the ret and the struct as the kernel left it. */
-export function ioctlWith(p: UserProcess, fd: number, cmd: number, layout: StructLayout, lit: StructLiteral): number {
-  return p.ioctl(fd, cmd, p.struct(layout, lit));
-}
-
-/** SECS.BASEADDR of the enclave behind fd (0 before CREATE or for a non-enclave fd). */
-export function enclaveBaseOf(p: UserProcess, fd: number): bigint {
-  const id = enclIdOfFd(p.k, p.pid, fd);
-  return id === null ? 0n : BigInt(enclOf(p.k, id).base);
-}
+export { enclaveBaseOf, ioctlWith, V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../v20/adapter.js';
 
 /**
  * The PROT_* a neutral add declares: RW for a TCS (what its mapping needs), else the SECINFO R/W/X
@@ -48,18 +26,12 @@ export function declaredProt(a: NeutralAdd): number {
   return a.secinfoFlags !== undefined ? Number(a.secinfoFlags & 7n) : a.perms & 7;
 }
 
+/** Why a length that is not a whole number of pages is unsupported on the single-page RFC uAPIs. */
+export const RFC_NO_LENGTH = 'one ADD_PAGE per page: a zero or partial-page length has no encoding';
+
 /** One ADD_PAGE per page (D4 v2, D5, D6): `issue(addr, src, secinfo)` returns the ioctl's result. */
-export function perPageAdd(p: UserProcess, fd: number, a: NeutralAdd, issue: (addr: bigint, src: bigint, secinfo: Uint8Array) => number): NeutralResult {
-  const length = BigInt(a.length);
-  if (length === 0n || length % PAGE !== 0n) return { ret: 0, count: 0, unsupported: 'one ADD_PAGE per page: a zero or partial-page length has no encoding' };
-  const base = enclaveBaseOf(p, fd);
-  const secinfo = neutralSecinfo(a);
-  let c = 0n;
-  for (; c < length; c += PAGE) {
-    const ret = issue((base + BigInt(a.offset) + c) & U64, (BigInt(a.src) + c) & U64, secinfo);
-    if (ret !== 0) return { ret, count: Number(c) };
-  }
-  return { ret: 0, count: Number(c) };
+export function rfcPerPageAdd(p: UserProcess, fd: number, a: NeutralAdd, issue: (addr: bigint, src: bigint, secinfo: Uint8Array) => number): NeutralResult {
+  return perPageAdd(p, fd, a, RFC_NO_LENGTH, issue);
 }
 
 /** Why the adapter's SGX2 operations are unsupported. */
@@ -67,21 +39,5 @@ export const RFC_NO_SGX2 = 'the 2019 RFC uAPIs have no SGX2 ioctls (the mainline
 
 /** The v20 neutral adapter with a design's ADD translation. */
 export function rfcAdapter(addPages: (p: UserProcess, fd: number, a: NeutralAdd) => NeutralResult): DesignAdapter {
-  // The mainline SGX2 numbers are unknown commands to the v20 dispatcher: -ENOIOCTLCMD, ENOTTY in userspace.
-  const noSgx2: NeutralResult = { ret: -ENOTTY, unsupported: RFC_NO_SGX2 };
-  return {
-    openEnclave: (p, flags = O_RDWR) => p.open(V20_ENCLAVE_PATH, flags),
-    openProvision: (p, flags = O_RDWR) => p.open(V20_PROVISION_PATH, flags),
-    create: (p, fd, secs) => ({ ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_CREATE, V20_ENCLAVE_CREATE, { src: secs }) }),
-    addPages,
-    init(p, fd, sigstruct) {
-      if (sigstruct.length !== SIGSTRUCT_SIZE) throw new Error(`a SIGSTRUCT is ${SIGSTRUCT_SIZE} bytes`);
-      return { ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_INIT, V20_ENCLAVE_INIT, { sigstruct }) };
-    },
-    provision: (p, fd, provisionFd) => ({ ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_SET_ATTRIBUTE, V20_ENCLAVE_SET_ATTRIBUTE, { attribute_fd: provisionFd }) }),
-    restrictPermissions: () => noSgx2,
-    modifyTypes: () => noSgx2,
-    removePages: () => noSgx2,
-    map: (p, fd, addr, len, prot, flags = MAP_SHARED | MAP_FIXED) => p.mmap(addr, len, prot, flags, fd, 0),
-  };
+  return v20NeutralAdapter(addPages, RFC_NO_SGX2);
 }

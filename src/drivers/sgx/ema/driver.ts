@@ -25,8 +25,8 @@ import { VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { sgxEnclEaugPage, type VmFault } from '../common/fault.js';
 import { enclIdOfVma, isSgxVma } from '../common/vma.js';
-import { pageAddrOf, uptr, type IoctlHandler, type RfcDriverSpec } from '../allow-prot/v20-base.js';
-import { V20_ENCLAVE_ADD_PAGE, V20_IOC_ENCLAVE_ADD_PAGE } from '../allow-prot/uapi.js';
+import { uptr, type IoctlHandler, type RfcDriverSpec } from '../v20/rfc.js';
+import { V20_ENCLAVE_ADD_PAGE, V20_IOC_ENCLAVE_ADD_PAGE } from '../v20/uapi.js';
 import { d6Hooks, type D6LsmOptions } from './lsm.js';
 
 const RWX = VM_READ | VM_WRITE | VM_EXEC;
@@ -57,8 +57,7 @@ export function d6DriverSpec(designKey: string, o: D6Options): RfcDriverSpec {
     const src = uptr(a.src);
     const data = copyFromUser(k, pid, src, PAGE_SIZE);
     if (typeof data === 'number') return -EFAULT;
-    const addr = pageAddrOf(a.addr);
-    return ctx.addPage(k, pid, enclId, addr, data, secinfo, Number(a.mrmask & 0xffffn), { maxProt: RWX }, () => {
+    return ctx.addPage(k, pid, enclId, a.addr, data, secinfo, Number(a.mrmask & 0xffffn), { maxProt: RWX }, (addr) => {
       // under mmap_sem: the source VMA and the protection of the enclave VMA covering the page
       const vma = k.mm(pid).vmas.find(src);
       if (!vma) return -EFAULT;

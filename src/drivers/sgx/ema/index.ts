@@ -5,9 +5,9 @@ import type { UserProcess } from '../../../userspace/process.js';
 import { designKey, designSymbols, type SgxDesign } from '../design.js';
 import { registerDesign } from '../registry.js';
 import type { EnclaveImage } from '../loaders/image.js';
-import { booleanOptions, rfcInstall, V20_DEVICES } from '../allow-prot/v20-base.js';
-import { ioctlWith, perPageAdd, rfcAdapter } from '../allow-prot/loader.js';
-import { SGX_MAGIC, V20_ENCLAVE_ADD_PAGE, V20_IOC_ENCLAVE_ADD_PAGE, v20CommonIoctls } from '../allow-prot/uapi.js';
+import { booleanOptions, rfcInstall, V20_DEVICES } from '../v20/rfc.js';
+import { ioctlWith, rfcAdapter, rfcPerPageAdd } from '../allow-prot/loader.js';
+import { SGX_MAGIC, V20_ENCLAVE_ADD_PAGE, V20_IOC_ENCLAVE_ADD_PAGE, v20CommonIoctls } from '../v20/uapi.js';
 import { D6_DEFAULT_OPTIONS, d6DriverSpec, type D6Options } from './driver.js';
 import { d6CarefulLoad, d6Reserve } from './loader.js';
 
@@ -15,7 +15,7 @@ const OPTION_KEYS = ['cedricV3Bug', 'sgx2'] as const;
 const key = designKey('D6', null);
 
 const adapter = {
-  ...rfcAdapter((p, fd, a) => perPageAdd(p, fd, a, (addr, src, secinfo) => ioctlWith(p, fd, V20_IOC_ENCLAVE_ADD_PAGE, V20_ENCLAVE_ADD_PAGE, { addr, src, secinfo, mrmask: a.measure ? 0xffff : 0 }))),
+  ...rfcAdapter((p, fd, a) => rfcPerPageAdd(p, fd, a, (addr, src, secinfo) => ioctlWith(p, fd, V20_IOC_ENCLAVE_ADD_PAGE, V20_ENCLAVE_ADD_PAGE, { addr, src, secinfo, mrmask: a.measure ? 0xffff : 0 }))),
   reserve: d6Reserve,
 };
 

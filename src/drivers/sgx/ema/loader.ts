@@ -24,8 +24,8 @@ import type { SgxDesign } from '../design.js';
 import { segmentProt } from '../loaders/flows.js';
 import { isHeapLike, type EnclaveImage } from '../loaders/image.js';
 import type { LoadedSegment, LoadResult } from '../loaders/types.js';
-import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../allow-prot/loader.js';
-import { V20_ENCLAVE_INIT, V20_IOC_ENCLAVE_INIT } from '../allow-prot/uapi.js';
+import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../v20/install.js';
+import { V20_ENCLAVE_INIT, V20_IOC_ENCLAVE_INIT } from '../v20/uapi.js';
 
 /** D6's adapter.reserve(): ELRANGE as one PROT_NONE MAP_SHARED mapping of the enclave fd (v20's natural alignment gives the base). */
 export function d6Reserve(p: UserProcess, fd: number, size: number): number {

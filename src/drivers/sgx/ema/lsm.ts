@@ -11,8 +11,8 @@
 // control: file:execute on it).
 //
 // Model: the enclave file is the enclave object (one per open of /dev/sgx/enclave), so the blob and
-// the EMA map live in SgxEncl.extra as an immutable value (EmaState; the EMA map is a
-// copy-on-write BTree keyed by page number). Files the LSM pins (get_file()) hold a reference that
+// the EMA map live with the v20 driver's per-enclave state (V20EnclState.rfc, in SgxEncl.extra) as
+// an immutable value (EmaState; the EMA map is a copy-on-write BTree keyed by page number). Files the LSM pins (get_file()) hold a reference that
 // is dropped when the enclave is released. The module only tracks when SELinux is the LSM.
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { Vma } from '../../../mm/vma.js';
@@ -21,7 +21,8 @@ import { EACCES, EEXIST, EPERM } from '../../../abi/errno.js';
 import { PROT_EXEC, PROT_WRITE } from '../../../abi/mman.js';
 import { VM_EXEC } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
-import { enclMut, enclOf } from '../common/epc.js';
+import { enclOf } from '../common/epc.js';
+import { setV20State, v20State } from '../v20/driver.js';
 import { selectHooks, type DesignAvc } from '../common/lsm.js';
 
 /** Where an EMA's pages came from. */
@@ -47,12 +48,12 @@ export interface EmaState {
 }
 
 export function emaStateOf(k: Kernel, enclId: number): EmaState | null {
-  const x = enclOf(k, enclId).extra as EmaState | undefined;
+  const x = v20State(enclOf(k, enclId)).rfc as EmaState | undefined;
   return x ?? null;
 }
 
 function setState(k: Kernel, enclId: number, s: EmaState): void {
-  enclMut(k, enclId).extra = Object.freeze(s);
+  setV20State(k, enclId, { rfc: Object.freeze(s) });
 }
 
 function emptyState(): EmaState {

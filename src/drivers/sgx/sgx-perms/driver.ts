@@ -19,7 +19,7 @@ import { enclMut, enclOf } from '../common/epc.js';
 import { enclIdOfVma } from '../common/vma.js';
 import { sgxEnclEaugPage, type VmFault } from '../common/fault.js';
 import { selectHooks, type DesignAvc } from '../common/lsm.js';
-import { pageAddrOf, uptr, type IoctlHandler, type RfcDriverSpec } from '../allow-prot/v20-base.js';
+import { uptr, type IoctlHandler, type RfcDriverSpec } from '../v20/rfc.js';
 import { D5_ENCLAVE_ADD_PAGE, D5_IOC_ENCLAVE_ADD_PAGE } from './uapi.js';
 
 const RWX = VM_READ | VM_WRITE | VM_EXEC;
@@ -163,7 +163,7 @@ export function d5DriverSpec(designKey: string, o: D5Options): RfcDriverSpec {
     const data = copyFromUser(k, pid, src, PAGE_SIZE);
     if (typeof data === 'number') return -EFAULT;
     const extra: D5PageExtra = { eaug: false };
-    return ctx.addPage(k, pid, enclId, pageAddrOf(a.addr), data, secinfo, mrmask, { maxProt: prot, extra });
+    return ctx.addPage(k, pid, enclId, a.addr, data, secinfo, mrmask, { maxProt: prot, extra });
   };
 
   /** EAUG on fault (the sgx2 option): as Linux 6.0's sgx_encl_eaug_page(), the page marked SGX_VM_EAUG. */
@@ -185,7 +185,9 @@ export function d5DriverSpec(designKey: string, o: D5Options): RfcDriverSpec {
       if (vma.flags & RWX & ~allowed.rwx) return -EACCES;
       return hooks(k).enclaveMap(k, pid, protOf(vma.flags), allowed.eaug);
     },
-    mmapFinish(k: Kernel, _pid: number, enclId: number, vma: VmaDraft): void {
+    mmapFinish(k: Kernel, pid: number, enclId: number, vma: VmaDraft): void {
+      // 01/12 "x86/sgx: Use mmu_notifier.release() instead of per-vma refcounting": sgx_mmap() -> sgx_encl_mm_add(encl, vma->vm_mm)
+      enclMut(k, enclId).addMm(pid);
       const allowed = sgxAllowedRwx(k, enclId, vma.start, vma.end, o);
       // "Clear VM_MAY* flags instead of using .may_mprotect()" (v3 changelog, kept in v4)
       if (!(allowed.rwx & VM_READ)) vma.flags &= ~VM_MAYREAD;

@@ -1,13 +1,13 @@
 // D5 `sgx-perms`: Sean Christopherson's RFC v3/v4 (v4 2019-06-19). docs/designs.md §D5; driver.ts
-// has the rules, allow-prot/v20-base.ts the v20 driver they patch.
+// has the rules, v20/driver.ts the v20 driver they patch (v20/rfc.ts).
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { designKey, designSymbols, type SgxDesign } from '../design.js';
 import { registerDesign } from '../registry.js';
-import { booleanOptions, rfcInstall, V20_DEVICES } from '../allow-prot/v20-base.js';
-import { declaredProt, ioctlWith, perPageAdd, rfcAdapter } from '../allow-prot/loader.js';
+import { booleanOptions, rfcInstall, V20_DEVICES } from '../v20/rfc.js';
+import { declaredProt, ioctlWith, rfcAdapter, rfcPerPageAdd } from '../allow-prot/loader.js';
 import { rfcLoaderTable } from '../allow-prot/index.js';
-import { SGX_MAGIC, v20CommonIoctls } from '../allow-prot/uapi.js';
+import { SGX_MAGIC, v20CommonIoctls } from '../v20/uapi.js';
 import { D5_DEFAULT_OPTIONS, d5DriverSpec, SGX_VM_EAUG, type D5Options } from './driver.js';
 import { D5_ENCLAVE_ADD_PAGE, D5_IOC_ENCLAVE_ADD_PAGE } from './uapi.js';
 
@@ -74,7 +74,7 @@ export const D5: SgxDesign = registerDesign({
   canonicalLoader: 'selftest',
   loaders: rfcLoaderTable('D5'),
   adapter: rfcAdapter((p, fd, a) =>
-    perPageAdd(p, fd, a, (addr, src, secinfo) => ioctlWith(p, fd, D5_IOC_ENCLAVE_ADD_PAGE, D5_ENCLAVE_ADD_PAGE, { addr, src, secinfo, mrmask: a.measure ? 0xffff : 0, prot: declaredProt(a), pad: 0 })),
+    rfcPerPageAdd(p, fd, a, (addr, src, secinfo) => ioctlWith(p, fd, D5_IOC_ENCLAVE_ADD_PAGE, D5_ENCLAVE_ADD_PAGE, { addr, src, secinfo, mrmask: a.measure ? 0xffff : 0, prot: declaredProt(a), pad: 0 })),
   ),
   symbols: () => designSymbols(D5),
   install(k, opts) {

@@ -6,7 +6,7 @@
 import { _IOW } from '../../../abi/ioctl.js';
 import { defineStruct, type StructLayout } from '../../../userspace/struct.js';
 import { SGX_SECINFO } from '../mainline/uapi.js';
-import { SGX_MAGIC } from '../allow-prot/uapi.js';
+import { SGX_MAGIC } from '../v20/uapi.js';
 
 export const D5_ENCLAVE_ADD_PAGE: StructLayout = defineStruct('struct sgx_enclave_add_page', [
   { name: 'addr', type: 'u64', doc: 'linear address of the page in ELRANGE' },

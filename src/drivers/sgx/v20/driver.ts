@@ -25,13 +25,18 @@
 //   - The low 12 bits of ADD_PAGE's addr land in encl_page->desc, where v20 keeps its page flags
 //     (TCS, RECLAIMED, the VA offset); the model takes the page address only.
 //   - EPC allocation, VA pages, the reclaimer, EWB/ELDU are the framework's (Linux 6.1) machinery.
+//
+// The 2019 RFCs D4 (`allow-prot`), D5 (`sgx-perms`) and D6 (`ema`) are deltas on this driver: each
+// is this driver with the hooks its patches insert (V20Patches: its own ADD ioctl ending in the
+// shared add path, sgx_mmap() checks, vm_ops->may_mprotect / ->mprotect, an INIT hook, EAUG on
+// fault, clean-up at release, RFC v1 2/9's MAP_FIXED fix). v20/rfc.ts builds and installs them.
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { FaultAccess, FaultResult, Vma } from '../../../mm/vma.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
 import { EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENOIOCTLCMD, ERESTARTSYS } from '../../../abi/errno.js';
-import { MAP_PRIVATE } from '../../../abi/mman.js';
+import { MAP_FIXED, MAP_PRIVATE } from '../../../abi/mman.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { _IOC_SIZE } from '../../../abi/ioctl.js';
@@ -142,12 +147,14 @@ export interface V20AddReq {
   readonly mrmask: number;
 }
 
-/** D0's per-enclave state (SgxEncl.extra; an immutable value). */
+/** The v20 driver's per-enclave state (SgxEncl.extra; an immutable value). */
 export interface V20EnclState {
   /** encl->add_page_reqs: requests the worker has not run yet, oldest first. */
   readonly queue: readonly V20AddReq[];
   /** i_size of the shmem backing store: encl_size + (encl_size >> 5), encl_size = SECS.SIZE + PAGE_SIZE. */
   readonly backingSize: number;
+  /** What a design built on the driver keeps per enclave (D6: the ema LSM's blob); an immutable value it owns. */
+  readonly rfc?: unknown;
 }
 
 const NO_STATE: V20EnclState = Object.freeze({ queue: Object.freeze([]) as readonly V20AddReq[], backingSize: 0 });
@@ -157,9 +164,66 @@ export function v20State(e: SgxEncl): V20EnclState {
   return (e.extra as V20EnclState | undefined) ?? NO_STATE;
 }
 
-function setState(k: Kernel, enclId: number, f: Partial<V20EnclState>): void {
+/** Replace fields of the v20 state of an enclave (copy-on-write). */
+export function setV20State(k: Kernel, enclId: number, f: Partial<V20EnclState>): void {
   const e = enclMut(k, enclId);
   e.extra = Object.freeze({ ...v20State(e), ...f });
+}
+const setState = setV20State;
+
+/** What a design adds to a page record it creates: vm_max_prot_bits and design state. */
+export interface PageProps {
+  /** The page's maximal VM_READ|VM_WRITE|VM_EXEC (v20 and D6: RWX, unused; D4: allowed_prot; D5: vm_prot_bits). */
+  readonly maxProt: number;
+  readonly extra?: unknown;
+}
+
+/** What an ioctl handler gets besides its argument: the shared v20 add path. */
+export interface IoctlCtx {
+  readonly platformId: number;
+  /**
+   * The v20 add path after the ioctl's own copies and source checks (sgx_encl_add_page(),
+   * __sgx_encl_add_page()): sgx_validate_secinfo() -> sgx_validate_tcs() -> sgx_encl_grow() ->
+   * encl->lock: not created / initialized / dead (-EFAULT) -> a page at PFN(addr) (-EEXIST) ->
+   * the shmem backing page (-EFBIG / -EINVAL) -> `beforeQueue(page)` (D6's security_enclave_load())
+   * -> the page record and the worker request. `addr` is the uAPI's u64; 0 or -errno.
+   */
+  addPage(k: Kernel, pid: number, enclId: number, addr: bigint, data: Uint8Array, secinfo: Uint8Array, mrmask: number, props: PageProps, beforeQueue?: (page: number) => number): number;
+}
+
+/** An ioctl handler: `a` is the kernel copy of the argument (the dispatcher copies it first), `arg` the user pointer. */
+export type IoctlHandler = (ctx: IoctlCtx, k: Kernel, pid: number, enclId: number, a: Record<string, bigint>, arg: number) => number;
+
+/** One ioctl of the driver: the argument's layout and its handler. */
+export interface V20Ioctl {
+  readonly layout: StructLayout;
+  readonly handler: IoctlHandler;
+}
+
+/** What a 2019 RFC changes in the v20 driver (D4, D5, D6; D0 is the driver without patches). */
+export interface V20Patches {
+  /**
+   * get_unmapped_area(): 'v20' = natural size and alignment, also for MAP_FIXED (v20 main.c,
+   * default); 'fixed' = MAP_FIXED returns the address (Sean RFC v1 2/9 "x86/sgx: Do not naturally
+   * align MAP_FIXED address", 20190531233159.30992-3).
+   */
+  readonly unmappedArea?: 'v20' | 'fixed';
+  /** The design's ADD ioctl(s), by command number: they replace v20's ADD_PAGE. */
+  readonly ioctls?: ReadonlyMap<number, V20Ioctl>;
+  /** sgx_mmap(): the design's checks before the VMA is set up; 0 or -errno. */
+  readonly mmapCheck?: (k: Kernel, pid: number, enclId: number, file: OpenFile, vma: VmaDraft) => number;
+  /** sgx_mmap(): after the VMA is set up (D5 adds the mm and clears VM_MAY* here). */
+  readonly mmapFinish?: (k: Kernel, pid: number, enclId: number, vma: VmaDraft) => void;
+  /** vm_ops->may_mprotect (before security_file_mprotect()). */
+  readonly mayMprotect?: (k: Kernel, pid: number, vma: Vma, start: number, end: number, prot: number) => number;
+  /** vm_ops->mprotect (after security_file_mprotect()). */
+  readonly mprotect?: (k: Kernel, pid: number, vma: Vma, start: number, end: number, newflags: number) => number;
+  /** INIT: called after the state check, before EINIT, with the SIGSTRUCT's user address; 0 or -errno. */
+  readonly initHook?: (k: Kernel, pid: number, enclId: number, sigstructAddr: number) => number;
+  /** Fault on an address the enclave has no page for (an SGX2 variant's EAUG); absent: SIGBUS. */
+  readonly eaug?: (k: Kernel, pid: number, vma: Vma, enclId: number, addr: number) => VmFault;
+  /** Extra clean-up before sgx_encl_release() (e.g. files an LSM pinned). */
+  readonly release?: (k: Kernel, enclId: number) => void;
 }
 
 /** The v20 driver of one installation. */
@@ -171,11 +235,12 @@ export interface V20Driver {
 }
 
 /** A u64 user pointer as a JS address (past 2^53: an address copy_from_user() cannot reach). */
-function uptr(v: bigint): number {
+export function uptr(v: bigint): number {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
 }
 
-function secinfoFlagsOf(si: Uint8Array): bigint {
+/** SECINFO.FLAGS (the first u64 of a 64-byte SECINFO). */
+export function secinfoFlagsOf(si: Uint8Array): bigint {
   return new DataView(si.buffer, si.byteOffset, 64).getBigUint64(0, true);
 }
 
@@ -183,8 +248,8 @@ function isPow2(n: bigint): boolean {
   return n > 0n && (n & (n - 1n)) === 0n;
 }
 
-/** Build the driver for one installation (the ops close over the platform's object id only). */
-export function v20Driver(platformId: number, designKey: string, options: V20Options): V20Driver {
+/** Build the driver for one installation (the ops close over the platform's object id only); `patches`: an RFC's changes. */
+export function v20Driver(platformId: number, designKey: string, options: V20Options, patches: V20Patches = {}): V20Driver {
   const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
 
   // ------------------------------------------------------------------ sgx_dev_init() masks
@@ -390,13 +455,11 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     return 0;
   };
 
-  /** sgx_ioc_enclave_add_page() + sgx_encl_add_page() + __sgx_encl_add_page() (v20). */
-  const iocAddPage = (k: Kernel, pid: number, enclId: number, a: Record<string, bigint>): number => {
-    const secinfo = copyFromUser(k, pid, uptr(a.secinfo), 64);
-    if (typeof secinfo === 'number') return -EFAULT;
-    // "copy_from_user((void *)data, (void __user *)addp->src, PAGE_SIZE)": the source VMA is never examined.
-    const data = copyFromUser(k, pid, uptr(a.src), PAGE_SIZE);
-    if (typeof data === 'number') return -EFAULT;
+  /**
+   * sgx_encl_add_page() + __sgx_encl_add_page() (v20): the add path every ADD ioctl ends in
+   * (IoctlCtx.addPage).
+   */
+  const addPath: IoctlCtx['addPage'] = (k, pid, enclId, uaddr, data, secinfo, mrmask, props, beforeQueue) => {
     if (!validateSecinfo(secinfo)) return -EINVAL;
     const pt = secinfoFlagsOf(secinfo) & SGX_SECINFO_PAGE_TYPE_MASK;
     if (pt === SGX_SECINFO_TCS && !validateTcs(enclOf(k, enclId), data)) return -EINVAL;
@@ -405,7 +468,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     // mutex_lock(&encl->lock)
     const e = enclOf(k, enclId);
     if (!e.has(SGX_ENCL_CREATED) || e.has(SGX_ENCL_INITIALIZED) || e.has(SGX_ENCL_DEAD)) return -EFAULT;
-    const addr = (a.addr & U64) & ~0xfffn;
+    const addr = (uaddr & U64) & ~0xfffn;
     // sgx_encl_page_alloc(): radix_tree_lookup(PFN_DOWN(addr)) -> -EEXIST
     const page = addr <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(addr) : -1;
     if (page >= 0 && e.page(page)) return -EEXIST;
@@ -413,12 +476,26 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     const b = backingCheck(e, addr);
     if (b) return b;
     if (page < 0) throw new Error('invariant: a page inside the backing store has an address past 2^53');
+    if (beforeQueue) {
+      const r = beforeQueue(page);
+      if (r) return r;
+    }
     const type = Number(pt >> 8n) as SgxPageType;
-    enclMut(k, enclId).setPage({ addr: page, maxProt: RWX, type, epc: null, beingReclaimed: false, backing: null, young: false });
+    enclMut(k, enclId).setPage({ addr: page, maxProt: props.maxProt, type, epc: null, beingReclaimed: false, backing: null, young: false, ...(props.extra !== undefined ? { extra: props.extra } : {}) });
     // list_add_tail(&req->list, &encl->add_page_reqs); queue_work(sgx_encl_wq, &encl->work)
-    const req: V20AddReq = Object.freeze({ addr: page, data, secinfo, mrmask: Number(a.mrmask & 0xffffn) });
+    const req: V20AddReq = Object.freeze({ addr: page, data, secinfo, mrmask });
     setState(k, enclId, { queue: [...v20State(enclOf(k, enclId)).queue, req] });
     return 0;
+  };
+
+  /** sgx_ioc_enclave_add_page() (v20): the SECINFO and the page copied, then the add path. */
+  const iocAddPage: IoctlHandler = (ctx, k, pid, enclId, a) => {
+    const secinfo = copyFromUser(k, pid, uptr(a.secinfo), 64);
+    if (typeof secinfo === 'number') return -EFAULT;
+    // "copy_from_user((void *)data, (void __user *)addp->src, PAGE_SIZE)": the source VMA is never examined.
+    const data = copyFromUser(k, pid, uptr(a.src), PAGE_SIZE);
+    if (typeof data === 'number') return -EFAULT;
+    return ctx.addPage(k, pid, enclId, a.addr, data, secinfo, Number(a.mrmask & 0xffffn), { maxProt: RWX });
   };
 
   // ------------------------------------------------------------------ INIT, SET_ATTRIBUTE
@@ -434,6 +511,10 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     runWorker(k, enclId); // flush_work(&encl->work)
     const e = enclOf(k, enclId);
     if (!e.has(SGX_ENCL_CREATED) || e.has(SGX_ENCL_INITIALIZED) || e.has(SGX_ENCL_DEAD)) return -EFAULT;
+    if (patches.initHook) {
+      const r = patches.initHook(k, pid, enclId, uptr(a.sigstruct));
+      if (r) return r;
+    }
     const secsEpc = e.secs.epc;
     if (secsEpc === null) throw new Error('invariant: EINIT with the SECS evicted (an uninitialized enclave keeps its SECS)');
     let ret: number | 'fault' = 0;
@@ -477,13 +558,15 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     return 0;
   };
 
-  type Handler = (k: Kernel, pid: number, enclId: number, a: Record<string, bigint>) => number;
-  const HANDLERS = new Map<number, { layout: StructLayout; handler: Handler }>([
-    [V20_IOC_ENCLAVE_CREATE, { layout: V20_ENCLAVE_CREATE, handler: iocCreate }],
-    [V20_IOC_ENCLAVE_ADD_PAGE, { layout: V20_ENCLAVE_ADD_PAGE, handler: iocAddPage }],
-    [V20_IOC_ENCLAVE_INIT, { layout: V20_ENCLAVE_INIT, handler: iocInit }],
-    [V20_IOC_ENCLAVE_SET_ATTRIBUTE, { layout: V20_ENCLAVE_SET_ATTRIBUTE, handler: iocSetAttribute }],
+  // v20's four ioctls; an RFC's ADD ioctl(s) replace ADD_PAGE.
+  const v20Only = (h: (k: Kernel, pid: number, enclId: number, a: Record<string, bigint>) => number): IoctlHandler => (_ctx, k, pid, enclId, a) => h(k, pid, enclId, a);
+  const HANDLERS = new Map<number, V20Ioctl>([
+    [V20_IOC_ENCLAVE_CREATE, { layout: V20_ENCLAVE_CREATE, handler: v20Only(iocCreate) }],
+    ...(patches.ioctls ? [...patches.ioctls] : [[V20_IOC_ENCLAVE_ADD_PAGE, { layout: V20_ENCLAVE_ADD_PAGE, handler: iocAddPage }] as const]),
+    [V20_IOC_ENCLAVE_INIT, { layout: V20_ENCLAVE_INIT, handler: v20Only(iocInit) }],
+    [V20_IOC_ENCLAVE_SET_ATTRIBUTE, { layout: V20_ENCLAVE_SET_ATTRIBUTE, handler: v20Only(iocSetAttribute) }],
   ]);
+  const ctx: IoctlCtx = Object.freeze({ platformId, addPage: addPath });
 
   /**
    * sgx_ioctl() (v20 ioctl.c): an unknown command is -ENOIOCTLCMD (before anything is copied);
@@ -495,7 +578,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     const h = HANDLERS.get(cmd >>> 0);
     if (!h) return -ENOIOCTLCMD;
     const raw = copyFromUser(k, pid, arg, _IOC_SIZE(cmd >>> 0));
-    const ret = typeof raw === 'number' ? -EFAULT : h.handler(k, pid, enclId, decodeStruct(h.layout, raw) as Record<string, bigint>);
+    const ret = typeof raw === 'number' ? -EFAULT : h.handler(ctx, k, pid, enclId, decodeStruct(h.layout, raw) as Record<string, bigint>, arg);
     // Return to user mode: the queued EADDs run (addWorker 'return'), a pending signal is
     // delivered, and ksgxd runs if it was woken.
     if (options.addWorker === 'return') runWorker(k, enclId);
@@ -510,7 +593,8 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
    * sgx_vma_fault() -> sgx_encl_load_page() (v20 encl.c): no enclave (vm_private_data NULL),
    * DEAD or not INITIALIZED -> SIGBUS; no page -> SIGBUS; held by the reclaimer -> -EBUSY, retried
    * (VM_FAULT_NOPAGE); evicted -> ELDU (the SECS first); then vmf_insert_pfn(). No permission
-   * check of the VMA against the page: the VMA flags are the only limit.
+   * check of the VMA against the page: the VMA flags are the only limit. A hole goes to the
+   * design's EAUG when it has one (patches.eaug).
    */
   const sgxFault = (k: Kernel, pid: number, vma: Vma, addr: number): VmFault => {
     addr -= addr % PAGE_SIZE;
@@ -518,7 +602,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     if (enclId === null || !k.objects.has(enclId)) return 'sigbus';
     const e = enclOf(k, enclId);
     if (e.has(SGX_ENCL_DEAD) || !e.has(SGX_ENCL_INITIALIZED)) return 'sigbus';
-    if (!e.page(addr)) return 'sigbus';
+    if (!e.page(addr)) return patches.eaug ? patches.eaug(k, pid, vma, enclId, addr) : 'sigbus';
     const entry = sgxEnclLoadPage(k, enclId, addr, pid);
     if (typeof entry === 'number') return entry === -EBUSY ? 'nopage' : 'sigbus';
     insertPfn(k, pid, vma, addr);
@@ -547,12 +631,14 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     };
   };
 
-  /** sgx_vm_ops (v20 encl.c): .open, .close, .fault, .access — no .mprotect. */
+  /** sgx_vm_ops (v20 encl.c): .open, .close, .fault, .access — no .mprotect (the RFCs add one). */
   const vmOps: SgxVmOperations = Object.freeze({
     name: 'sgx_vm_ops',
     sgxEnclave: true as const,
     sgxFault,
     fault: userFault,
+    ...(patches.mayMprotect ? { may_mprotect: patches.mayMprotect } : {}),
+    ...(patches.mprotect ? { mprotect: patches.mprotect } : {}),
     /** sgx_vma_open(): the mm joins the enclave's mm_list. */
     open(k: Kernel, pid: number, vma: Vma): void {
       const id = enclIdOfVma(vma);
@@ -574,18 +660,25 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
       k.setFilePrivateData(file.id, id);
       return 0;
     },
-    /** sgx_release() -> sgx_encl_release(): the worker holds a reference per request, so it runs first. */
+    /** sgx_release() -> sgx_encl_release(): the worker holds a reference per request, so it runs first; then the design's clean-up. */
     release(k: Kernel, file: OpenFile): void {
       const id = file.privateData;
       if (typeof id !== 'number' || !k.objects.has(id)) return;
       runWorker(k, id);
+      patches.release?.(k, id);
       sgxEnclRelease(k, id);
     },
-    /** sgx_mmap() (v20 main.c): no check at all; VM_PFNMAP|VM_DONTEXPAND|VM_DONTDUMP|VM_IO. */
-    mmap(_k: Kernel, _pid: number, file: OpenFile, vma: VmaDraft): number {
+    /** sgx_mmap() (v20 main.c): no check at all (the design's checks first, if any); VM_PFNMAP|VM_DONTEXPAND|VM_DONTDUMP|VM_IO. */
+    mmap(k: Kernel, pid: number, file: OpenFile, vma: VmaDraft): number {
+      const id = file.privateData as number;
+      if (patches.mmapCheck) {
+        const r = patches.mmapCheck(k, pid, id, file, vma);
+        if (r) return r;
+      }
       vma.ops = vmOps;
       vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
       vma.privateData = file.privateData;
+      patches.mmapFinish?.(k, pid, id, vma);
       return 0;
     },
     /**
@@ -593,10 +686,13 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
      * MAP_PRIVATE` -> -EINVAL (a bit test: MAP_SHARED_VALIDATE is refused too); else 2 * len from
      * the mm's allocator, rounded up to a multiple of len — with MAP_FIXED as well, so a MAP_FIXED
      * address that is not aligned to the length silently moves (Sean Christopherson,
-     * 20190522153836.GA24833@linux.intel.com; fixed by RFC v1 2/9).
+     * 20190522153836.GA24833@linux.intel.com). With RFC v1 2/9 (patches.unmappedArea 'fixed') a
+     * MAP_FIXED address is returned as given, after the MAP_PRIVATE test and before the length's.
      */
     get_unmapped_area(k: Kernel, pid: number, file: OpenFile, addr: number, len: number, pgoff: number, flags: number): number {
-      if (len < 2 * PAGE_SIZE || !isPow2(BigInt(len)) || flags & MAP_PRIVATE) return -EINVAL;
+      if (flags & MAP_PRIVATE) return -EINVAL;
+      if (patches.unmappedArea === 'fixed' && flags & MAP_FIXED) return addr;
+      if (len < 2 * PAGE_SIZE || !isPow2(BigInt(len))) return -EINVAL;
       const a = archGetUnmappedAreaTopdown(k, pid, file, addr, 2 * len, pgoff, flags);
       if (a < 0) return a;
       return Math.ceil(a / len) * len;

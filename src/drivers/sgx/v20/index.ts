@@ -2,34 +2,13 @@
 // quo the 2019 "SGX vs LSM" debate started from. docs/designs.md §D0; driver.ts has the rules.
 import type { Kernel } from '../../../kernel/kernel.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
-import { MAJOR } from '../../../abi/stat.js';
-import { designKey, designSymbols, type DeviceSpec, type InstallOptions, type LoaderKind, type LoaderSupport, type SgxDesign, type SgxInstall } from '../design.js';
+import { designKey, designSymbols, type InstallOptions, type LoaderKind, type LoaderSupport, type SgxDesign, type SgxInstall } from '../design.js';
 import { registerDesign } from '../registry.js';
-import { createPlatform, registerDevice } from '../common/install.js';
-import { note } from '../common/epc.js';
-import type { SgxPlatform } from '../common/platform.js';
-import { SGX_ENCLAVE_DEVICE_LABEL, SGX_PROVISION_DEVICE_LABEL } from '../mainline/index.js';
 import { v20Driver, v20Options } from './driver.js';
-import { v20Adapter, V20_ENCLAVE_PATH, V20_PROVISION_PATH } from './adapter.js';
+import { v20Adapter } from './adapter.js';
+import { v20Install, V20_DEVICES } from './install.js';
 import { v20CarefulLoader } from './loader.js';
 import { SGX_MAGIC, V20_IOCTLS, V20_MRMASK_ALL } from './uapi.js';
-
-/** The v20 nodes: an "sgx" bus on a dynamic char major, minor 0 sgx/enclave, minor 1 sgx/provision (v20 sgx_dev_ctx_alloc()). */
-export const V20_DEVICES: readonly DeviceSpec[] = [
-  { role: 'enclave', path: V20_ENCLAVE_PATH, misc: null, label: SGX_ENCLAVE_DEVICE_LABEL, mode: 0o666 },
-  { role: 'provision', path: V20_PROVISION_PATH, misc: null, label: SGX_PROVISION_DEVICE_LABEL, mode: 0o600 },
-];
-
-/**
- * find_dynamic_major() (fs/char_dev.c), as alloc_chrdev_region() in v20's sgx_drv_subsys_init()
- * uses it: the highest major from 254 down to CHRDEV_MAJOR_DYN_END (234) that no device uses.
- */
-export function dynamicMajor(k: Kernel): number {
-  const used = new Set<number>();
-  for (const dev of k.chrdevs.keysArray()) used.add(MAJOR(dev));
-  for (let m = 254; m >= 234; m--) if (!used.has(m)) return m;
-  throw new Error('no free dynamic character major');
-}
 
 const WHOLE_ELRANGE =
   "v20's get_unmapped_area() maps only power-of-two lengths of at least 8 KiB, naturally aligned (MAP_FIXED included)";
@@ -94,26 +73,34 @@ export const D0: SgxDesign = registerDesign(
       symbols: () => designSymbols(design),
       install(k: Kernel, opts: InstallOptions): SgxInstall {
         const o = v20Options(opts.driver);
-        const platform = createPlatform(k, opts);
-        const hw = k.object<SgxPlatform>(platform).hw;
-        // sgx_drv_probe() (v20 main.c): "SGX is not enabled in the core" / "The public key MSRs are not writable" -> -ENODEV.
-        if (!hw.config.sgx1 || !hw.config.flc) {
-          note(k, 0, `sgx: ${design.key}: ${hw.config.sgx1 ? 'The public key MSRs are not writable' : 'SGX is not enabled in the core'}; /dev/sgx/enclave not registered (-ENODEV)`);
-          return { design, platform, devices: {} };
-        }
-        const drv = v20Driver(platform, design.key, o);
-        // sgx_drv_subsys_init(): alloc_chrdev_region(&sgx_devt, 0, 2, "sgx"); sgx_dev_init(): "sgx/enclave" minor 0, "sgx/provision" minor 1.
-        const major = dynamicMajor(k);
-        registerDevice(k, V20_DEVICES[0], drv.enclaveFops, major);
-        registerDevice(k, V20_DEVICES[1], drv.provisionFops, major);
-        return { design, platform, devices: { enclave: V20_ENCLAVE_PATH, provision: V20_PROVISION_PATH } };
+        return v20Install(k, opts, design, (platform) => v20Driver(platform, design.key, o));
       },
     };
     return design;
   })(),
 );
 
-export { v20Driver, v20Options, v20State, V20_DEFAULT_OPTIONS, SGX_ENCL_DEAD, ENCLS_FAULT_FLAG, V20_ALLOWED_ATTRIBUTES, type V20Options, type V20EnclState, type V20AddReq, type V20Driver } from './driver.js';
-export { v20Adapter, v20AddPage, enclaveBaseOf, V20_ENCLAVE_PATH, V20_PROVISION_PATH, V20_NO_SGX2, V20_NO_LENGTH } from './adapter.js';
+export {
+  v20Driver,
+  v20Options,
+  v20State,
+  setV20State,
+  V20_DEFAULT_OPTIONS,
+  SGX_ENCL_DEAD,
+  ENCLS_FAULT_FLAG,
+  V20_ALLOWED_ATTRIBUTES,
+  type V20Options,
+  type V20EnclState,
+  type V20AddReq,
+  type V20Driver,
+  type V20Patches,
+  type V20Ioctl,
+  type IoctlCtx,
+  type IoctlHandler,
+  type PageProps,
+} from './driver.js';
+export { v20Adapter, v20NeutralAdapter, v20AddPage, perPageAdd, ioctlWith, enclaveBaseOf, V20_NO_SGX2, V20_NO_LENGTH } from './adapter.js';
+export { v20Install, dynamicMajor, V20_DEVICES, V20_ENCLAVE_PATH, V20_PROVISION_PATH, type V20DriverFops } from './install.js';
+export { rfcDriver, rfcInstall, booleanOptions, type RfcDriverSpec } from './rfc.js';
 export { v20Flow, v20CarefulLoader, v20SmalleyLoader, type V20FlowOptions } from './loader.js';
 export * from './uapi.js';
