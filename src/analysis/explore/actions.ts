@@ -118,7 +118,9 @@ export function buildAlphabet(w: World, opts: AlphabetOptions = {}): Action[] {
         }
       });
     }
-    const encRegions: { name: string; addr: number; len: number }[] = [{ name: 'E', addr: E.base, len: E.size }, ...w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE }))];
+    // Other tasks map the whole ELRANGE (and change single pages with mprotect): an owner in
+    // Sean's builder/owner split maps what the builder built.
+    const encRegions: { name: string; addr: number; len: number }[] = [{ name: 'E', addr: E.base, len: E.size }, ...(main ? w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE })) : [])];
     for (const r of encRegions) {
       for (let prot = 0; prot < 8; prot++) push({ kind: 'mmap-encl', task: ti, file: dev, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mmap ${r.name} dev ${PROT_NAMES[prot]}`) });
     }
@@ -126,7 +128,7 @@ export function buildAlphabet(w: World, opts: AlphabetOptions = {}): Action[] {
     for (const r of protRegions) {
       for (let prot = 0; prot < 8; prot++) push({ kind: 'mprotect', task: ti, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mprotect ${r.name} ${PROT_NAMES[prot]}`) });
     }
-    for (const r of [...protRegions, ...(main ? [{ name: 'E', addr: E.base, len: E.size }] : [])]) push({ kind: 'munmap', task: ti, addr: r.addr, len: r.len, region: r.name, label: L(`munmap ${r.name}`) });
+    for (const r of main ? [...protRegions, { name: 'E', addr: E.base, len: E.size }] : []) push({ kind: 'munmap', task: ti, addr: r.addr, len: r.len, region: r.name, label: L(`munmap ${r.name}`) });
     if (main) {
       w.slots.forEach((s, si) => push({ kind: 'write', task: ti, slot: si, addr: s.addr + WRITE_OFFSET, region: s.name, label: L(`write ${s.name}`) }));
       push({ kind: 'create', task: ti, file: dev, label: L('ENCLAVE CREATE') });
@@ -281,13 +283,74 @@ export interface Applied {
 }
 
 /**
+ * Whether the action exists in state `k` (its precondition, read only: checked on the parent
+ * before a clone is made, so disabled actions cost no clone). applyAction() checks the same.
+ */
+export function actionEnabled(w: World, k: Kernel, a: Action): boolean {
+  const pid = w.tasks[a.task].pid;
+  const dev = w.devFile;
+  switch (a.kind) {
+    case 'open':
+      return fdOf(k, pid, dev) < 0;
+    case 'close':
+      return fdOf(k, pid, w.files[a.file!]) >= 0;
+    case 'mmap':
+      return a.backing === 'anon-private' || a.backing === 'anon-shared' || fdOf(k, pid, w.files[a.file!]) >= 0;
+    case 'mmap-encl':
+      return fdOf(k, pid, dev) >= 0;
+    case 'mprotect': {
+      const vmas = k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!);
+      if (vmas.length === 0) return false;
+      return !vmas.every((v) => v.start <= a.addr! && v.end >= a.addr! + a.len! && protOfFlags(v.flags & RWX) === a.prot);
+    }
+    case 'munmap':
+      return k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!).length > 0;
+    case 'write':
+      return k.mm(pid).vmas.at(a.addr!) !== undefined;
+    case 'create': {
+      const id = enclaveOfTask(k, pid, dev);
+      return id !== null && !k.object<SgxEncl>(id).has(SGX_ENCL_CREATED);
+    }
+    case 'add': {
+      const id = enclaveOfTask(k, pid, dev);
+      if (id === null) return false;
+      const e = k.object<SgxEncl>(id);
+      if (!e.has(SGX_ENCL_CREATED) || e.has(SGX_ENCL_INITIALIZED) || e.page(e.base + a.offset!)) return false;
+      return k.mm(pid).vmas.at(w.slots[a.slot!].addr) !== undefined;
+    }
+    case 'init': {
+      const id = enclaveOfTask(k, pid, dev);
+      if (id === null) return false;
+      const e = k.object<SgxEncl>(id);
+      return e.has(SGX_ENCL_CREATED) && !e.has(SGX_ENCL_INITIALIZED);
+    }
+    case 'restrict':
+    case 'modt':
+    case 'remove': {
+      const id = enclaveOfTask(k, pid, dev);
+      if (id === null) return false;
+      const e = k.object<SgxEncl>(id);
+      return e.has(SGX_ENCL_INITIALIZED) && e.page(e.base + a.offset!) !== undefined;
+    }
+    case 'enter': {
+      const tcs = w.epages.find((p) => p.tcs);
+      if (!tcs) return false;
+      const v = k.mm(pid).vmas.at(tcs.addr);
+      return isSgxVma(v) && typeof v.privateData === 'number' && k.object<SgxEncl>(v.privateData).has(SGX_ENCL_INITIALIZED);
+    }
+    case 'passfd':
+      return fdOf(k, pid, w.files[a.file!]) >= 0 && fdOf(k, w.tasks[a.to!].pid, w.files[a.file!]) < 0;
+  }
+}
+
+/**
  * Apply an action to `k` (which the caller owns: a fresh clone). Returns null when the action
  * does not exist in this state (its precondition fails), else the new ghost state.
  */
 export function applyAction(w: World, k: Kernel, ghost: Ghost, a: Action): Applied | null {
   const t = w.tasks[a.task];
   const pid = t.pid;
-  const dev = w.files.find((f) => f.role === 'device')!;
+  const dev = w.devFile;
   switch (a.kind) {
     case 'open': {
       if (fdOf(k, pid, dev) >= 0) return null;

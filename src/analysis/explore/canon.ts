@@ -92,6 +92,8 @@ function hashValue(h: Hasher, v: unknown): void {
   }
 }
 
+const inodeDigests = new WeakMap<object, [number, number]>();
+
 /** Reusable renaming tables (one canonicaliser per thread). */
 export class Canonicalizer {
   private readonly h = new Hasher();
@@ -233,11 +235,27 @@ export class Canonicalizer {
       this.privateData(k, h, f.privateData);
       const ino = k.inodes.get(f.inode);
       if (ino && ino.pages) {
-        h.num(ino.size).word(ino.pages.size);
-        ino.pages.forEachPair((idx, p) => {
-          h.num(idx);
-          this.page(k, h, p);
-        });
+        if (ino.id < w.inodeBase) {
+          // Inode records are immutable values: the page cache digest of a start-state inode is cached per record.
+          let d = inodeDigests.get(ino);
+          if (!d) {
+            const sub = new Hasher();
+            sub.num(ino.size).word(ino.pages.size);
+            ino.pages.forEachPair((idx, p) => {
+              sub.num(idx);
+              this.page(k, sub, p);
+            });
+            d = sub.digest();
+            inodeDigests.set(ino, d);
+          }
+          h.word(d[0]).word(d[1]);
+        } else {
+          h.num(ino.size).word(ino.pages.size);
+          ino.pages.forEachPair((idx, p) => {
+            h.num(idx);
+            this.page(k, h, p);
+          });
+        }
       }
     }
     h.word(-7);

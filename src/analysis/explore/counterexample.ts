@@ -184,7 +184,7 @@ function structLiteral(layout: StructLayout, cap: IoctlCapture, addr: (a: bigint
  * Replay `path` from the start state and write it as a scenario that shows the violation of
  * `inv` in its last state.
  */
-export function writeCounterexample(w: World, alphabet: readonly Action[], path: readonly number[], inv: InvariantId): CounterexampleFile {
+export function writeCounterexample(w: World, alphabet: readonly Action[], path: readonly number[], inv: InvariantId, target?: string): CounterexampleFile {
   const k = w.k0.clone();
   const design = w.design;
   const trace = new CaptureTrace(k, (cmd) => design.ioctls.find((i) => i.cmd >>> 0 === cmd >>> 0)?.arg ?? null);
@@ -336,7 +336,7 @@ export function writeCounterexample(w: World, alphabet: readonly Action[], path:
     ...out.comments.map((c) => `# note: ${c}`),
     `# Replay: sgxsim run THIS_FILE`,
   ];
-  return { scenarioText: `${header.join('\n')}\n${printScenario(s, { file: w.scenario.file })}`, length: path.length, actions, violation: v, granted };
+  return { scenarioText: `${header.join('\n')}\n${printScenario(s, { file: target ?? w.scenario.file })}`, length: path.length, actions, violation: v, granted };
 }
 
 /** `stype ttype:class perm` for every granted AVC check of a trace (sorted, unique). */

@@ -5,7 +5,7 @@
 // the open invariants on it. The same code runs in the main thread (--workers 1) and in each
 // worker thread; it is pure and deterministic, so the results do not depend on who runs it.
 import type { Kernel } from '../../kernel/kernel.js';
-import { applyAction, type Action } from './actions.js';
+import { actionEnabled, applyAction, type Action } from './actions.js';
 import { Canonicalizer } from './canon.js';
 import { FingerprintSet } from './hash.js';
 import { checkInvariants, type Ghost } from './invariants.js';
@@ -104,6 +104,7 @@ export class Expander {
       const [phi, plo] = this.canon.fingerprint(parent.k, parent.ghost);
       seen.add(phi, plo);
       for (const a of this.alphabet) {
+        if (!actionEnabled(this.w, parent.k, a)) continue;
         const k = parent.k.clone();
         const r = applyAction(this.w, k, parent.ghost, a);
         if (!r) continue;

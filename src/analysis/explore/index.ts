@@ -34,6 +34,8 @@ export interface ExploreOptions extends AlphabetOptions {
   readonly now?: () => number;
   /** Keep searching after every invariant is violated (to count states to the full depth). */
   readonly full?: boolean;
+  /** Where a counterexample will be written (its content file paths are expressed from there); default: beside the start scenario. */
+  readonly counterexampleFile?: (invariant: InvariantId) => string;
 }
 
 export interface ExploreCounterexample extends CounterexampleFile {
@@ -59,8 +61,9 @@ export function localExpander(w: World, alphabet: readonly Action[]): LevelExpan
   const ex = new Expander(w, alphabet);
   return {
     expander: ex,
-    expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number): Promise<ChunkResult[]> {
-      return Promise.resolve(paths.map((p, i) => ex.expand(p, len, counts[i], mask)));
+    expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void> {
+      for (let i = 0; i < paths.length; i++) if (!onResult(i, ex.expand(paths[i], len, counts[i], mask))) break;
+      return Promise.resolve();
     },
   };
 }
@@ -84,7 +87,7 @@ export async function explore(w: World, opts: ExploreOptions): Promise<ExploreRe
     stopWhenAllViolated: !opts.full,
   });
   const counterexamples: ExploreCounterexample[] = res.counterexamples.map((c) => {
-    const file = writeCounterexample(w, alphabet, c.path, c.invariant);
+    const file = writeCounterexample(w, alphabet, c.path, c.invariant, opts.counterexampleFile?.(c.invariant));
     return { ...file, invariant: c.invariant, path: c.path };
   });
   return {

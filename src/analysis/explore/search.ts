@@ -13,10 +13,11 @@ import type { Action } from './actions.js';
 /** Expands chunks of a level (in-process, or by worker threads). */
 export interface LevelExpander {
   /**
-   * Expand every chunk: chunk c has `counts[c]` states whose paths (each `len` action ids) are
-   * packed in `paths[c]`. Returns the results in chunk order.
+   * Expand the chunks: chunk c has `counts[c]` states whose paths (each `len` action ids) are
+   * packed in `paths[c]`. `onResult` is called with each chunk's result in chunk order (0, 1,
+   * 2, ...); when it returns false, no more chunks need expanding (the expander may stop early).
    */
-  expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number): Promise<ChunkResult[]>;
+  expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void>;
 }
 
 export interface SearchOptions {
@@ -122,11 +123,12 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
       paths.push(buf);
       counts.push(c);
     }
-    const results = await expander.expandLevel(paths, counts, depth, open);
     const next: Level = { parent: new Int32Array(1024), action: new Int32Array(1024), n: 0 };
     let base = 0;
     const newlyViolated: [InvariantId, number][] = [];
-    results.forEach((r, ci) => {
+    let stillOpen = open;
+    let complete = true;
+    await expander.expandLevel(paths, counts, depth, open, (ci, r) => {
       generated += r.generated;
       for (let i = 0; i < r.count; i++) {
         if (!visited.add(r.hi[i], r.lo[i])) continue;
@@ -141,14 +143,24 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
         const idx = next.n++;
         next.parent[idx] = base + r.state[i];
         next.action[idx] = r.action[i];
-        const v = r.viol[i] & open;
+        const v = r.viol[i] & stillOpen;
         if (v) {
           for (const id of INVARIANTS) {
-            if (v & INV_BIT[id] && !found.has(id) && !newlyViolated.some(([x]) => x === id)) newlyViolated.push([id, idx]);
+            if (v & INV_BIT[id]) {
+              newlyViolated.push([id, idx]);
+              stillOpen &= ~INV_BIT[id];
+            }
           }
         }
       }
       base += counts[ci];
+      // Every invariant asked for has its first counterexample in (path) order: the later chunks
+      // cannot hold an earlier one, so the level need not be finished.
+      if (stopAll && stillOpen === 0) {
+        if (ci < paths.length - 1) complete = false;
+        return false;
+      }
+      return true;
     });
     levels.push(next);
     depth++;
@@ -158,6 +170,7 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
       open &= ~INV_BIT[id];
     }
     opts.progress?.({ depth, frontier: next.n, distinct: visited.size, generated, elapsedMs: now() - t0 });
+    if (!complete) break;
   }
   if (!exhausted && depth < opts.depth && levels[depth].n === 0) exhausted = true;
   const counterexamples: Counterexample[] = [];

@@ -19,9 +19,9 @@ import { enclaveIds, invariantContext, type Ghost, type InvariantContext } from 
 /** The source slots: one page each, 1 MiB apart so that no two can ever merge (docs/explorer.md). */
 export const SLOT_BASE = 0x10000000;
 export const SLOT_STRIDE = 0x100000;
-/** The default ELRANGE when the start state has no enclave: 16 KiB at 512 MiB (naturally aligned). */
+/** The default ELRANGE when the start state has no enclave: 8 KiB at 512 MiB (naturally aligned). */
 export const DEFAULT_ELRANGE_BASE = 0x20000000;
-export const DEFAULT_ELRANGE_SIZE = 0x4000;
+export const DEFAULT_ELRANGE_SIZE = 0x2000;
 /** At most this many enclave pages get their own region (the rest are covered by ELRANGE-wide calls only). */
 export const MAX_ENCLAVE_PAGES = 2;
 
@@ -78,6 +78,8 @@ export interface World {
   readonly ghost0: Ghost;
   readonly tasks: readonly WorldTask[];
   readonly files: readonly ExploreFile[];
+  /** The enclave device (files' last entry). */
+  readonly devFile: ExploreFile;
   readonly slots: readonly Slot[];
   readonly elrange: { readonly base: number; readonly size: number };
   readonly epages: readonly EnclavePageRegion[];
@@ -160,6 +162,7 @@ export function buildWorld(scenario: Scenario, host: RunHost, opts: WorldOptions
     ghost0,
     tasks,
     files,
+    devFile: files[files.length - 1],
     slots,
     elrange: { base, size },
     epages,

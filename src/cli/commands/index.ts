@@ -8,6 +8,7 @@ import { register as sign } from './sign.js';
 import { register as sigstruct } from './sigstruct.js';
 import { register as keygen } from './keygen.js';
 import { register as run } from './run.js';
+import { register as explore } from './explore.js';
 import { register as policyDerive } from './policy-derive.js';
 import { register as compare } from './compare.js';
 
@@ -21,6 +22,7 @@ const commands: Register[] = [
   sigstruct,
   keygen,
   run,
+  explore,
   policyDerive,
   compare,
 ];
