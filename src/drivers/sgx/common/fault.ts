@@ -122,10 +122,15 @@ const ABORT_BYTE = 0xff;
  * page), then abort-page accessors.
  */
 export function sgxUserFault(k: Kernel, pid: number, vma: Vma, addr: number, _access: FaultAccess, opts: SgxFaultOptions): FaultResult {
+  return sgxUserFaultVia(k, pid, vma, addr, (k2, pid2, vma2, addr2) => sgxVmaFault(k2, pid2, vma2, addr2, opts));
+}
+
+/** sgxUserFault() with a design's own sgx_vma_fault() (v20's checks no permissions). */
+export function sgxUserFaultVia(k: Kernel, pid: number, vma: Vma, addr: number, fault: (k: Kernel, pid: number, vma: Vma, addr: number) => VmFault): FaultResult {
   const enclId = enclIdOfVma(vma);
   if (enclId === null) return { kind: 'sigbus' };
   for (let tries = 0; !ptePresent(k, pid, addr); tries++) {
-    const r = sgxVmaFault(k, pid, vma, addr, opts);
+    const r = fault(k, pid, vma, addr);
     if (r !== 'nopage') return { kind: 'sigbus' };
     if (ptePresent(k, pid, addr)) break;
     if (tries > 64) throw new Error('invariant: an enclave fault keeps returning VM_FAULT_NOPAGE without a PTE (a page held with holdForReclaim() must be released before it is touched)');

@@ -16,20 +16,21 @@ import type { Vma } from '../../../mm/vma.js';
 import { withFields } from '../../../mm/vma.js';
 import { splitVma } from '../../../mm/vma_ops.js';
 import { archGetUnmappedAreaTopdown, noteWritable } from '../../../mm/mmap.js';
-import { pageBytes } from '../../../mm/page.js';
+
 import { anonInodeGetfile } from '../../../fs/anon_inodes.js';
-import { copyFromUser, copyToUser, getUserPage } from '../../../kernel/uaccess.js';
-import { EACCES, EBUSY, EFAULT, EINVAL, EIO, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
+import { copyFromUser } from '../../../kernel/uaccess.js';
+import { EACCES, EBUSY, EFAULT, EINVAL, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_TYPE } from '../../../abi/mman.js';
-import { VM_ACCESS_FLAGS, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_ACCESS_FLAGS, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE, TASK_SIZE } from '../../../abi/page.js';
-import { SECS_SIZE, SGX_EEXTEND_BLOCK_SIZE, SGX_SECINFO_R, SGX_SECINFO_W, SGX_SECINFO_X, SgxPageType } from '../../../arch/x86/sgx/arch.js';
+import { SECS_SIZE, SGX_SECINFO_R, SGX_SECINFO_W, SGX_SECINFO_X, SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
-import { decodeStruct, encodeStruct, type StructLayout } from '../../../userspace/struct.js';
-import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl, type EnclPage } from '../common/encl.js';
-import { addVaPage, enclMut, enclOf, note, platformMut, platformOf, runKsgxd, sgxAllocEpcPage, sgxEnclFreeEpcPage, sgxEnclGrow, sgxEnclRelease, sgxEnclShrink } from '../common/epc.js';
+
+import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl } from '../common/encl.js';
+import { enclMut, enclOf, note, platformMut, platformOf, runKsgxd, sgxEnclRelease } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
+import { readArg, returnToUser, sgxEnclAddPage, sgxEnclMmAdd, uptr, validateOffsetLength, writeArg } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
 import { enclIdOfVma, isSgxVma, type SgxVmOperations } from '../common/vma.js';
 import { mainlineDriver } from '../mainline/driver.js';
@@ -158,21 +159,6 @@ const PAGE = BigInt(PAGE_SIZE);
 const U64 = (1n << 64n) - 1n;
 const RWX = VM_READ | VM_WRITE | VM_EXEC;
 
-function readArg(k: Kernel, pid: number, arg: number, layout: StructLayout): Record<string, bigint> | number {
-  const b = copyFromUser(k, pid, arg, layout.size);
-  if (typeof b === 'number') return b;
-  return decodeStruct(layout, b) as Record<string, bigint>;
-}
-
-function writeArg(k: Kernel, pid: number, arg: number, layout: StructLayout, v: Record<string, bigint>): number {
-  return copyToUser(k, pid, arg, encodeStruct(layout, v));
-}
-
-/** A u64 user pointer as a JS address; values past 2^53 cannot be user addresses. */
-function uptr(v: bigint): number {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
-}
-
 function isPow2(n: number): boolean {
   if (!Number.isSafeInteger(n) || n <= 0) return false;
   const b = BigInt(n);
@@ -208,27 +194,10 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
   const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
 
   /** Return to user mode: a pending signal is delivered, ksgxd runs if woken (as mainline's sgx_ioctl()). */
-  const toUser = (k: Kernel, pid: number, ret: number): number => {
-    platformMut(k, platformId).deliverSignal(pid);
-    runKsgxd(k, platformId);
-    return ret;
-  };
-
-  const mmAdd = (k: Kernel, enclId: number, pid: number): void => {
-    if (!enclOf(k, enclId).mmList.includes(pid)) enclMut(k, enclId).addMm(pid);
-  };
+  const toUser = (k: Kernel, pid: number, ret: number): number => returnToUser(k, platformId, pid, ret);
 
   const ban = (k: Kernel, enclId: number): void => {
     if (!d1State(enclOf(k, enclId)).mmapBanned) enclMut(k, enclId).extra = Object.freeze({ mmapBanned: true });
-  };
-
-  /** sgx_validate_offset_length() (Linux 6.1, with the overflow check): as D7. */
-  const validateOffsetLength = (encl: SgxEncl, offset: bigint, length: bigint): boolean => {
-    if (offset % PAGE !== 0n) return false;
-    if (length === 0n || length % PAGE !== 0n) return false;
-    if (((offset + length) & U64) < offset) return false;
-    if (((offset + length - PAGE) & U64) >= BigInt(encl.size)) return false;
-    return true;
   };
 
   // ------------------------------------------------------------------ CREATE
@@ -297,76 +266,38 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
   };
 
   /**
-   * One page of ENCLAVE_ADD, in mainline's sgx_encl_add_page() order (EPC page, VA slot, the
-   * page_array insert, find_vma(), [VM_MAYEXEC], get_user_pages(), EADD, EEXTEND), with D1's rule:
-   * the SECINFO permissions are the source VMA's R/W/X (TCS: none; the CPU requires 0), and the
-   * copied bits must be allowed by the enclave VMA's VM_MAY* (unless stuffPermissions).
+   * One page of ENCLAVE_ADD, in mainline's sgx_encl_add_page() order (common/ioctl.ts: EPC page, VA
+   * slot, the page_array insert, find_vma(), [VM_MAYEXEC], get_user_pages(), EADD, EEXTEND), with
+   * D1's rule: the SECINFO permissions are the source VMA's R/W/X (TCS: none; the CPU requires 0),
+   * and the copied bits must be allowed by the enclave VMA's VM_MAY* (unless stuffPermissions).
    * Returns 0 and the copied bits, or -errno.
    */
   const addPage = (k: Kernel, pid: number, enclId: number, src: number, offset: bigint, pageType: SgxPageType, measure: boolean): { ret: number; bits: number } => {
-    const encl0 = enclOf(k, enclId);
-    const linaddr = (BigInt(encl0.base) + offset) & U64;
-    const addr = Number(linaddr >> 12n) * PAGE_SIZE;
-    const epc = sgxAllocEpcPage(k, platformId, { kind: 'page', encl: enclId, addr }, true, pid);
-    if (epc < 0) return { ret: epc, bits: 0 };
-    const va = sgxEnclGrow(k, enclId, true, pid);
-    if (typeof va === 'number' && va < 0) {
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return { ret: va, bits: 0 };
-    }
-    addVaPage(k, enclId, va as number | null);
-    if (enclOf(k, enclId).page(addr)) {
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return { ret: -EBUSY, bits: 0 }; // xa_insert(): the entry exists (as D7)
-    }
-    const placeholder: EnclPage = { addr, maxProt: RWX, type: pageType, epc: null, beingReclaimed: false, backing: null, young: false };
-    enclMut(k, enclId).setPage(placeholder);
-    const fail = (err: number): { ret: number; bits: number } => {
-      enclMut(k, enclId).deletePage(addr);
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return { ret: err, bits: 0 };
-    };
-    const mm = k.mm(pid);
-    // find_vma(current->mm, src): the source VMA (or the next one if src is in a hole: GUP fails then).
-    const vma = mm.vmas.find(src);
-    if (!vma) return fail(-EFAULT);
-    // Variant: mainline's "Deny noexec." check (__sgx_encl_add_page()); not in the thread.
-    if (options.sourceMayExec && !(vma.flags & VM_MAYEXEC)) return fail(-EACCES);
-    // get_user_pages(src, 1, 0): -EFAULT for a hole, PROT_NONE (or write/exec-only: no VM_READ),
-    // and VM_IO|VM_PFNMAP VMAs (an enclave mapping used as a source).
-    const page = getUserPage(k, pid, src);
-    if (typeof page === 'number') return fail(-EFAULT);
-    const srcVma = mm.vmas.at(src)!;
-    // Seed: "copies the contents *and* the permissions from the source VMA".
-    const bits = srcVma.flags & RWX;
-    const evma = mm.vmas.at(addr)!;
-    const newflags = (evma.flags & ~RWX) | bits;
-    // mprotect_fixup() is reached from do_mprotect_pkey() only past "newflags & ~(newflags >> 4)":
-    // a copied bit whose VM_MAY* bit the enclave VMA lacks (O_RDONLY fd: VM_MAYWRITE; noexec
-    // anon_inodefs on 6.16+: VM_MAYEXEC) is refused with -EACCES (OPEN CHOICE), unless stuffed.
-    if (!options.stuffPermissions && (newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) return fail(-EACCES);
-    const secinfoFlags = (BigInt(pageType) << 8n) | (pageType === SgxPageType.TCS ? 0n : secinfoPerms(bits));
-    const secsEpc = enclOf(k, enclId).secs.epc;
-    const r = platformMut(k, platformId).hw.eadd({ linaddr, srcpge: pageBytes(page), secinfo: secinfoBytes(secinfoFlags), secs: secsEpc }, epc);
-    if (r.kind !== 'ok') {
-      note(k, pid, `EADD at 0x${linaddr.toString(16)} failed: ${r.reason}`);
-      return fail(-EIO);
-    }
-    const extra: D1PageState = Object.freeze({ copied: bits });
-    const e = enclMut(k, enclId);
-    // faultCheck 'copied' makes the copied bits the page's fault-time cap (vm_max_prot_bits);
-    // 'none' leaves no cap (v20's sgx_vma_fault() checks no permissions).
-    e.updatePage(addr, { epc, maxProt: options.faultCheck === 'copied' ? bits : RWX, extra });
-    e.secsChildCnt++;
-    if (measure) {
-      for (let off = 0; off < PAGE_SIZE; off += SGX_EEXTEND_BLOCK_SIZE) {
-        const x = platformMut(k, platformId).hw.eextend(secsEpc!, epc, off);
-        if (x.kind !== 'ok') return fail(-EIO);
-      }
-    }
-    platformMut(k, platformId).markReclaimable(epc);
+    const addr = Number(((BigInt(enclOf(k, enclId).base) + offset) & U64) >> 12n) * PAGE_SIZE;
+    let bits = 0;
+    const ret = sgxEnclAddPage(k, platformId, pid, enclId, src, offset, {
+      type: pageType,
+      maxProt: RWX,
+      // Variant: mainline's "Deny noexec." check (__sgx_encl_add_page()); not in the thread.
+      sourceMayExec: options.sourceMayExec,
+      measure,
+      // get_user_pages(src, 1, 0) succeeded: the source VMA holds src.
+      secinfo(srcVma) {
+        // Seed: "copies the contents *and* the permissions from the source VMA".
+        bits = srcVma.flags & RWX;
+        const evma = k.mm(pid).vmas.at(addr)!;
+        const newflags = (evma.flags & ~RWX) | bits;
+        // mprotect_fixup() is reached from do_mprotect_pkey() only past "newflags & ~(newflags >> 4)":
+        // a copied bit whose VM_MAY* bit the enclave VMA lacks (O_RDONLY fd: VM_MAYWRITE; noexec
+        // anon_inodefs on 6.16+: VM_MAYEXEC) is refused with -EACCES (OPEN CHOICE), unless stuffed.
+        if (!options.stuffPermissions && (newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) return -EACCES;
+        return secinfoBytes((BigInt(pageType) << 8n) | (pageType === SgxPageType.TCS ? 0n : secinfoPerms(bits)));
+      },
+      // faultCheck 'copied' makes the copied bits the page's fault-time cap (vm_max_prot_bits);
+      // 'none' leaves no cap (v20's sgx_vma_fault() checks no permissions).
+      afterEadd: () => ({ maxProt: options.faultCheck === 'copied' ? bits : RWX, extra: Object.freeze({ copied: bits } satisfies D1PageState) }),
+    });
+    if (ret) return { ret, bits: 0 };
     // Sean 2019-05-21: "disallow mmap() as soon as the first EADD is done".
     ban(k, enclId);
     return { ret: 0, bits };
@@ -379,7 +310,8 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
     const a = readArg(k, pid, arg, D1_ENCLAVE_ADD);
     if (typeof a === 'number') return -EFAULT;
     if (a.source % PAGE !== 0n) return -EINVAL;
-    if (!validateOffsetLength(encl, a.offset, a.size)) return -EINVAL;
+    // sgx_validate_offset_length() (Linux 6.1, with the overflow check): as D7.
+    if (!validateOffsetLength(encl, a.offset, a.size, true)) return -EINVAL;
     // The .type field (OPEN CHOICE layout): reserved bits, then the page type (REG or TCS, as sgx_validate_secinfo()).
     if (a.type & ~BigInt(SGX_ENCLAVE_ADD_TYPE_VALID)) return -EINVAL;
     const pt = Number((a.type >> 8n) & 0xffn);
@@ -499,7 +431,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. No ->mprotect: mprotect() takes the stock path only (05-16 outline step 7). */
     open(k: Kernel, pid: number, vma: Vma): void {
       const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) mmAdd(k, id, pid);
+      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
     },
   });
 
@@ -544,7 +476,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
         note(k, pid, 'sgx_mmap: the enclave is being (or was) built: mmap refused (-EPERM)');
         return -EPERM;
       }
-      mmAdd(k, id, pid);
+      sgxEnclMmAdd(k, id, pid);
       vma.ops = vmOps;
       vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
       vma.privateData = id;

@@ -10,12 +10,12 @@
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { FileOperations, OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { Vma } from '../../../mm/vma.js';
-import { copyFromUser, copyToUser, getUserPage } from '../../../kernel/uaccess.js';
+import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
-import { pageBytes } from '../../../mm/page.js';
-import { EACCES, EAGAIN, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
+
+import { EACCES, EAGAIN, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOIOCTLCMD, EPERM } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { READ_IMPLIES_EXEC } from '../../../abi/personality.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import {
@@ -24,28 +24,20 @@ import {
   SGX_ATTR_KSS,
   SGX_ATTR_MODE64BIT,
   SGX_ATTR_PROVISIONKEY,
-  SGX_ATTR_RESERVED_MASK,
-  SGX_MISC_RESERVED_MASK,
   SGX_SECINFO_PAGE_TYPE_MASK,
   SGX_SECINFO_PERMISSION_MASK,
   SGX_SECINFO_R,
-  SGX_SECINFO_RESERVED_MASK,
   SGX_SECINFO_TCS,
-  SGX_SECINFO_REG,
   SGX_SECINFO_W,
   SGX_SECINFO_X,
-  SGX_EEXTEND_BLOCK_SIZE,
-  SIGSTRUCT_OFF,
   SIGSTRUCT_SIZE,
-  SgxError,
   SgxPageType,
   X86_TRAP_PF,
 } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
-import { leHashMsrs, mrsignerOf } from '../../../arch/x86/sgx/sigstruct.js';
-import { MSR_IA32_SGXLEPUBKEYHASH0 } from '../../../arch/x86/sgx/cpu.js';
+
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
-import { decodeStruct, encodeStruct, type StructLayout } from '../../../userspace/struct.js';
+
 import { SGX_ENCL_CREATED, SGX_ENCL_DEBUG, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl } from '../common/encl.js';
 import {
   addVaPage,
@@ -64,6 +56,7 @@ import {
   sgxReclaimPages,
 } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
+import { addPagesLoop, readArg, returnToUser, secinfoFlagsOf, sgxEnclAddPage, sgxEnclInit, sgxEnclMmAdd, uptr, validateOffsetLength, validateSecinfo, writeArg } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
 import { SGX_NR_LOW_PAGES } from '../common/platform.js';
 import { enclIdOfVma, zapEnclavePtes, type SgxVmOperations } from '../common/vma.js';
@@ -101,13 +94,9 @@ export function mainlineFeatures(o: MainlineOptions): { sgx2: boolean; postInitR
   return { sgx2: ge60, postInitRangeCheck: ge60 };
 }
 
-const U64 = (1n << 64n) - 1n;
 const PAGE = BigInt(PAGE_SIZE);
 /** SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_KSS: attributes_mask at ECREATE (5.11-6.1). */
 const ATTRIBUTES_MASK_5_11 = SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_KSS;
-// SGX_EINIT_SPIN_COUNT, SGX_EINIT_SLEEP_COUNT (arch/x86/kernel/cpu/sgx/sgx.h / driver.h)
-const SGX_EINIT_SPIN_COUNT = 20;
-const SGX_EINIT_SLEEP_COUNT = 50;
 
 /** The misc devices' fops and the vm_ops of one installed mainline driver. */
 export interface MainlineDriver {
@@ -117,59 +106,14 @@ export interface MainlineDriver {
   readonly options: MainlineOptions;
 }
 
-function readArg(k: Kernel, pid: number, arg: number, layout: StructLayout): Record<string, bigint> | number {
-  const b = copyFromUser(k, pid, arg, layout.size);
-  if (typeof b === 'number') return b;
-  return decodeStruct(layout, b) as Record<string, bigint>;
-}
-
-function writeArg(k: Kernel, pid: number, arg: number, layout: StructLayout, v: Record<string, bigint>): number {
-  return copyToUser(k, pid, arg, encodeStruct(layout, v));
-}
-
-/** A u64 user pointer as a JS address; values past 2^53 cannot be user addresses (copy_from_user fails). */
-function uptr(v: bigint): number {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
-}
-
-function faultedOrFailed(r: { kind: string }): boolean {
-  return r.kind !== 'ok';
-}
-
 /** Build the driver for one installation (the ops close over the platform's object id only). */
 export function mainlineDriver(platformId: number, designKey: string, options: MainlineOptions): MainlineDriver {
   const feat = mainlineFeatures(options);
 
   // ------------------------------------------------------------------ helpers
 
-  /** signal_pending(current), with the knob; the signal is delivered when the syscall returns. */
-  const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
-
-  /** CPUID-derived reserved masks computed in sgx_drv_init() (driver.c). */
-  const reservedMasks = (k: Kernel): { attr: bigint; misc: bigint; xfrm: bigint } => {
-    const hw = platformOf(k, platformId).hw;
-    const l0 = hw.cpuid(0);
-    const l1 = hw.cpuid(1);
-    const attrSupported = BigInt(l1.eax >>> 0) | (BigInt(l1.ebx >>> 0) << 32n);
-    const xfrmSupported = BigInt(l1.ecx >>> 0) | (BigInt(l1.edx >>> 0) << 32n);
-    return {
-      // sgx_misc_reserved_mask = ~ebx | SGX_MISC_RESERVED_MASK
-      misc: (~BigInt(l0.ebx >>> 0) & U64) | SGX_MISC_RESERVED_MASK,
-      // sgx_attributes_reserved_mask = ~attr_mask | SGX_ATTR_RESERVED_MASK
-      attr: (~attrSupported & U64) | SGX_ATTR_RESERVED_MASK,
-      // sgx_xfrm_reserved_mask = ~xfrm_mask (the model's CPU has OSXSAVE)
-      xfrm: ~xfrmSupported & U64,
-    };
-  };
-
-  /** sgx_validate_offset_length() (6.0+; inline in 5.11 ADD_PAGES with the same checks minus overflow). */
-  const validateOffsetLength = (encl: SgxEncl, offset: bigint, length: bigint): boolean => {
-    if (offset % PAGE !== 0n) return false;
-    if (length === 0n || length % PAGE !== 0n) return false;
-    if (options.overflowCheck && ((offset + length) & U64) < offset) return false;
-    if (((offset + length - PAGE) & U64) >= BigInt(encl.size)) return false;
-    return true;
-  };
+  /** sgx_validate_offset_length() with this version's overflow check. */
+  const validOffLen = (encl: SgxEncl, offset: bigint, length: bigint): boolean => validateOffsetLength(encl, offset, length, options.overflowCheck);
 
   /** sgx_encl_may_map(): 0 or -EACCES. */
   const mayMap = (k: Kernel, pid: number, enclId: number, start: number, end: number, vmFlags: number): number => {
@@ -182,11 +126,6 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     // xas_for_each(): existing pages only; holes impose nothing.
     for (const p of encl.pagesIn(start, end)) if (~p.maxProt & vmProtBits) return -EACCES;
     return 0;
-  };
-
-  /** sgx_encl_mm_add(). */
-  const mmAdd = (k: Kernel, enclId: number, pid: number): void => {
-    if (!enclOf(k, enclId).mmList.includes(pid)) enclMut(k, enclId).addMm(pid);
   };
 
   /** sgx_reclaim_direct(): reclaim a batch if free pages are below SGX_NR_LOW_PAGES. */
@@ -249,20 +188,6 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     return 0;
   };
 
-  /** sgx_validate_secinfo(). */
-  const validateSecinfo = (si: Uint8Array): boolean => {
-    const flags = new DataView(si.buffer, si.byteOffset, 64).getBigUint64(0, true);
-    const perm = flags & SGX_SECINFO_PERMISSION_MASK;
-    const pt = flags & SGX_SECINFO_PAGE_TYPE_MASK;
-    if (pt !== SGX_SECINFO_REG && pt !== SGX_SECINFO_TCS) return false;
-    if (perm & SGX_SECINFO_W && !(perm & SGX_SECINFO_R)) return false;
-    // "CPU will silently overwrite the permissions as zero, which means that we need to validate it ourselves."
-    if (pt === SGX_SECINFO_TCS && perm) return false;
-    if (flags & SGX_SECINFO_RESERVED_MASK) return false;
-    for (let i = 8; i < 64; i++) if (si[i] !== 0) return false;
-    return true;
-  };
-
   /** sgx_encl_page_alloc(): vm_max_prot_bits from SECINFO R/W/X; a TCS gets PROT_READ|PROT_WRITE. */
   const maxProtOf = (secinfoFlags: bigint): number => {
     let prot = (secinfoFlags & SGX_SECINFO_R ? PROT_READ : 0) | (secinfoFlags & SGX_SECINFO_W ? PROT_WRITE : 0) | (secinfoFlags & SGX_SECINFO_X ? PROT_EXEC : 0);
@@ -270,62 +195,16 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0);
   };
 
-  /** sgx_encl_add_page() + __sgx_encl_add_page() + __sgx_encl_extend(). */
+  /** sgx_encl_add_page() + __sgx_encl_add_page() + __sgx_encl_extend(): the SECINFO's permissions cap the page; "Deny noexec." */
   const addPage = (k: Kernel, pid: number, enclId: number, src: number, offset: bigint, secinfo: Uint8Array, flags: bigint): number => {
-    const secinfoFlags = new DataView(secinfo.buffer, secinfo.byteOffset, 64).getBigUint64(0, true);
-    const encl0 = enclOf(k, enclId);
-    const linaddr = (BigInt(encl0.base) + offset) & U64;
-    const addr = Number(linaddr >> 12n) * PAGE_SIZE;
-    const epc = sgxAllocEpcPage(k, platformId, { kind: 'page', encl: enclId, addr }, true, pid);
-    if (epc < 0) return epc;
-    const va = sgxEnclGrow(k, enclId, true, pid);
-    if (typeof va === 'number' && va < 0) {
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return va;
-    }
-    // mmap_read_lock(current->mm); mutex_lock(&encl->lock)
-    addVaPage(k, enclId, va as number | null);
-    // "Insert prior to EADD in case of OOM."
-    if (enclOf(k, enclId).page(addr)) {
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return -EBUSY; // xa_insert(): the entry exists
-    }
-    const type = Number((secinfoFlags & SGX_SECINFO_PAGE_TYPE_MASK) >> 8n) as SgxPageType;
-    enclMut(k, enclId).setPage({ addr, maxProt: maxProtOf(secinfoFlags), type, epc: null, beingReclaimed: false, backing: null, young: false });
-    const fail = (err: number): number => {
-      enclMut(k, enclId).deletePage(addr);
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return err;
-    };
-    // __sgx_encl_add_page(): "Deny noexec."
-    const vma = k.mm(pid).vmas.find(src);
-    if (!vma) return fail(-EFAULT);
-    if (!(vma.flags & VM_MAYEXEC)) return fail(-EACCES);
-    const page = getUserPage(k, pid, src);
-    if (typeof page === 'number') return fail(-EFAULT);
-    const secsEpc = enclOf(k, enclId).secs.epc;
-    const r = platformMut(k, platformId).hw.eadd({ linaddr, srcpge: pageBytes(page), secinfo, secs: secsEpc }, epc);
-    if (r.kind !== 'ok') {
-      note(k, pid, `EADD at 0x${linaddr.toString(16)} failed: ${r.reason}`);
-      return fail(-EIO);
-    }
-    // "Complete the "add" before doing the "extend"..."
-    const e = enclMut(k, enclId);
-    e.updatePage(addr, { epc });
-    e.secsChildCnt++;
-    if (flags & BigInt(SGX_PAGE_MEASURE)) {
-      for (let off = 0; off < PAGE_SIZE; off += SGX_EEXTEND_BLOCK_SIZE) {
-        const x = platformMut(k, platformId).hw.eextend(secsEpc!, epc, off);
-        if (faultedOrFailed(x)) {
-          // err_out: xa_erase(), shrink, sgx_encl_free_epc_page() (secs_child_cnt stays incremented, as in Linux)
-          return fail(-EIO);
-        }
-      }
-    }
-    platformMut(k, platformId).markReclaimable(epc);
-    return 0;
+    const secinfoFlags = secinfoFlagsOf(secinfo);
+    return sgxEnclAddPage(k, platformId, pid, enclId, src, offset, {
+      type: Number((secinfoFlags & SGX_SECINFO_PAGE_TYPE_MASK) >> 8n) as SgxPageType,
+      maxProt: maxProtOf(secinfoFlags),
+      sourceMayExec: true,
+      measure: (flags & BigInt(SGX_PAGE_MEASURE)) !== 0n,
+      secinfo: () => secinfo,
+    });
   };
 
   /** sgx_ioc_enclave_add_pages(). */
@@ -335,22 +214,12 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     const a = readArg(k, pid, arg, SGX_ENCLAVE_ADD_PAGES);
     if (typeof a === 'number') return -EFAULT;
     if (a.src % PAGE !== 0n) return -EINVAL;
-    if (!validateOffsetLength(encl, a.offset, a.length)) return -EINVAL;
+    if (!validOffLen(encl, a.offset, a.length)) return -EINVAL;
     const secinfo = copyFromUser(k, pid, uptr(a.secinfo), 64);
     if (typeof secinfo === 'number') return -EFAULT;
     if (!validateSecinfo(secinfo)) return -EINVAL;
-    let ret = 0;
-    let c = 0n;
-    for (; c < a.length; c += PAGE) {
-      if (signalPending(k, pid)) {
-        if (c === 0n) ret = -ERESTARTSYS;
-        break;
-      }
-      const src = a.src + c;
-      ret = addPage(k, pid, enclId, src <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(src) : Number.MAX_SAFE_INTEGER, (a.offset + c) & U64, secinfo, a.flags);
-      if (ret) break;
-    }
-    if (writeArg(k, pid, arg, SGX_ENCLAVE_ADD_PAGES, { ...a, count: c })) return -EFAULT;
+    const { ret, count } = addPagesLoop(k, platformId, pid, a.src, a.offset, a.length, (src, offset) => addPage(k, pid, enclId, src, offset, secinfo, a.flags));
+    if (writeArg(k, pid, arg, SGX_ENCLAVE_ADD_PAGES, { ...a, count })) return -EFAULT;
     return ret;
   };
 
@@ -362,48 +231,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (typeof a === 'number') return -EFAULT;
     const ss = copyFromUser(k, pid, uptr(a.sigstruct), SIGSTRUCT_SIZE);
     if (typeof ss === 'number') return -EFAULT;
-    const dv = new DataView(ss.buffer, ss.byteOffset, SIGSTRUCT_SIZE);
-    // "A legacy field used with Intel signed enclaves... reject any other values."
-    const vendor = dv.getUint32(SIGSTRUCT_OFF.vendor, true);
-    if (vendor !== 0x0000 && vendor !== 0x8086) return -EINVAL;
-    // sgx_encl_init(): "Deny initializing enclaves with attributes (namely provisioning) that have not been explicitly allowed."
-    if (encl.attributes & ~encl.attributesMask) return -EACCES;
-    const m = reservedMasks(k);
-    const attributes = dv.getBigUint64(SIGSTRUCT_OFF.attributes, true);
-    const attributesMask = dv.getBigUint64(SIGSTRUCT_OFF.attributeMask, true);
-    const xfrm = dv.getBigUint64(SIGSTRUCT_OFF.attributes + 8, true);
-    const xfrmMask = dv.getBigUint64(SIGSTRUCT_OFF.attributeMask + 8, true);
-    const miscselect = BigInt(dv.getUint32(SIGSTRUCT_OFF.miscselect, true));
-    const miscMask = BigInt(dv.getUint32(SIGSTRUCT_OFF.miscmask, true));
-    if (attributes & attributesMask & m.attr) return -EINVAL;
-    if (miscselect & miscMask & m.misc) return -EINVAL;
-    if (xfrm & xfrmMask & m.xfrm) return -EINVAL;
-    // sgx_get_key_hash(): SHA-256 of the modulus
-    const mrsigner = mrsignerOf(ss, platformOf(k, platformId).crypto);
-    const secsEpc = encl.secs.epc;
-    if (secsEpc === null) throw new Error('invariant: EINIT with the SECS evicted (an uninitialized enclave keeps its SECS)');
-    let ret: number | 'fault' = 0;
-    outer: for (let i = 0; i < SGX_EINIT_SLEEP_COUNT; i++) {
-      for (let j = 0; j < SGX_EINIT_SPIN_COUNT; j++) {
-        const hw = platformMut(k, platformId).hw;
-        // sgx_update_lepubkeyhash(): write IA32_SGXLEPUBKEYHASH0..3 (FLC is required to load the driver).
-        const words = leHashMsrs(mrsigner);
-        for (let w = 0; w < 4; w++) hw.writeMsr(MSR_IA32_SGXLEPUBKEYHASH0 + w, words[w]);
-        const r = hw.einit(ss, secsEpc, null);
-        ret = r.kind === 'ok' ? 0 : r.kind === 'error' ? r.code : 'fault';
-        if (ret === SgxError.UNMASKED_EVENT) continue;
-        break outer;
-      }
-      // msleep_interruptible(SGX_EINIT_SLEEP_TIME)
-      if (signalPending(k, pid)) return -ERESTARTSYS;
-    }
-    if (ret === 'fault') return -EIO;
-    if (ret !== 0) {
-      note(k, pid, `EINIT returned ${ret}`);
-      return -EPERM;
-    }
-    enclMut(k, enclId).flags |= SGX_ENCL_INITIALIZED;
-    return 0;
+    return sgxEnclInit(k, platformId, pid, enclId, ss);
   };
 
   /** sgx_ioc_enclave_provision() + sgx_set_attribute(). */
@@ -437,7 +265,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (rdy) return rdy;
     const p = readArg(k, pid, arg, SGX_ENCLAVE_RESTRICT_PERMISSIONS);
     if (typeof p === 'number') return -EFAULT;
-    if (!validateOffsetLength(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
+    if (!validOffLen(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
     if (p.permissions & ~SGX_SECINFO_PERMISSION_MASK) return -EINVAL;
     // "Fail early if invalid permissions requested to prevent ENCLS[EMODPR] from faulting later"
     if (p.permissions & SGX_SECINFO_W && !(p.permissions & SGX_SECINFO_R)) return -EINVAL;
@@ -484,7 +312,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (rdy) return rdy;
     const p = readArg(k, pid, arg, SGX_ENCLAVE_MODIFY_TYPES);
     if (typeof p === 'number') return -EFAULT;
-    if (!validateOffsetLength(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
+    if (!validOffLen(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
     if (p.page_type & ~0xffn) return -EINVAL; // SGX_PAGE_TYPE_MASK
     if (p.result || p.count) return -EINVAL;
     const pageType = Number(p.page_type & 0xffn);
@@ -557,7 +385,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (rdy) return rdy;
     const p = readArg(k, pid, arg, SGX_ENCLAVE_REMOVE_PAGES);
     if (typeof p === 'number') return -EFAULT;
-    if (!validateOffsetLength(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
+    if (!validOffLen(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
     if (p.count) return -EINVAL;
     const rwx = SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
     let ret = 0;
@@ -629,10 +457,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
         ret = -ENOIOCTLCMD;
     }
     if (k.objects.has(enclId)) enclMut(k, enclId).flags &= ~SGX_ENCL_IOCTL;
-    // Return to user mode: a pending signal is delivered, ksgxd gets to run if it was woken.
-    platformMut(k, platformId).deliverSignal(pid);
-    runKsgxd(k, platformId);
-    return ret;
+    return returnToUser(k, platformId, pid, ret);
   };
 
   // ------------------------------------------------------------------ file and vm operations
@@ -662,7 +487,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. */
     open(k: Kernel, pid: number, vma: Vma): void {
       const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) mmAdd(k, id, pid);
+      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
     },
   });
 
@@ -687,7 +512,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
       const id = file.privateData as number;
       const ret = mayMap(k, pid, id, vma.start, vma.end, vma.flags);
       if (ret) return ret;
-      mmAdd(k, id, pid);
+      sgxEnclMmAdd(k, id, pid);
       vma.ops = vmOps;
       vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
       vma.privateData = id;

@@ -21,60 +21,38 @@
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { FaultAccess, Vma } from '../../../mm/vma.js';
-import { copyFromUser, copyToUser, getUserPage } from '../../../kernel/uaccess.js';
+import { copyFromUser } from '../../../kernel/uaccess.js';
 import { vfsRead } from '../../../fs/read_write.js';
-import { pageBytes } from '../../../mm/page.js';
-import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
+
+import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, ENOIOCTLCMD } from '../../../abi/errno.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { FMODE_READ } from '../../../abi/fcntl.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import {
-  SGX_ATTR_RESERVED_MASK,
-  SGX_EEXTEND_BLOCK_SIZE,
-  SGX_MISC_RESERVED_MASK,
   SGX_SECINFO_PAGE_TYPE_MASK,
-  SGX_SECINFO_PERMISSION_MASK,
-  SGX_SECINFO_R,
-  SGX_SECINFO_RESERVED_MASK,
-  SGX_SECINFO_REG,
-  SGX_SECINFO_TCS,
-  SGX_SECINFO_W,
-  SIGSTRUCT_OFF,
   SIGSTRUCT_SIZE,
-  SgxError,
   SgxPageType,
 } from '../../../arch/x86/sgx/arch.js';
-import { MSR_IA32_SGXLEPUBKEYHASH0 } from '../../../arch/x86/sgx/cpu.js';
-import { leHashMsrs, mrsignerOf } from '../../../arch/x86/sgx/sigstruct.js';
-import { decodeStruct, encodeStruct, type StructLayout } from '../../../userspace/struct.js';
+
+import { type StructLayout } from '../../../userspace/struct.js';
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl, type EnclPage } from '../common/encl.js';
 import {
-  addVaPage,
   enclMut,
   enclOf,
-  note,
-  platformMut,
   platformOf,
   runKsgxd,
-  sgxAllocEpcPage,
-  sgxEnclFreeEpcPage,
-  sgxEnclGrow,
   sgxEnclRelease,
-  sgxEnclShrink,
 } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
+import { addPagesLoop, readArg, returnToUser, secinfoFlagsOf, sgxEnclAddPage, sgxEnclInit, sgxEnclMmAdd, uptr, validateOffsetLength, validateSecinfo, writeArg } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
 import { enclIdOfVma, isSgxVma, type SgxVmOperations } from '../common/vma.js';
 import { mainlineDriver } from '../mainline/driver.js';
 import { SGX_PAGE_MEASURE } from '../mainline/uapi.js';
 
 const PAGE = BigInt(PAGE_SIZE);
-const U64 = (1n << 64n) - 1n;
 const RWX = VM_READ | VM_WRITE | VM_EXEC;
-// SGX_EINIT_SPIN_COUNT, SGX_EINIT_SLEEP_COUNT (arch/x86/kernel/cpu/sgx/driver.h)
-const SGX_EINIT_SPIN_COUNT = 20;
-const SGX_EINIT_SLEEP_COUNT = 50;
 
 /** The per-page state both designs keep (EnclPage.extra; an immutable value). */
 export interface LsmPageState {
@@ -147,16 +125,6 @@ export interface LsmCoreDriver {
   readonly vmOps: SgxVmOperations;
 }
 
-function readArg(k: Kernel, pid: number, arg: number, layout: StructLayout): Record<string, bigint> | number {
-  const b = copyFromUser(k, pid, arg, layout.size);
-  if (typeof b === 'number') return b;
-  return decodeStruct(layout, b) as Record<string, bigint>;
-}
-
-function uptr(v: bigint): number {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
-}
-
 function protOf(vmFlags: number): number {
   return (vmFlags & VM_READ ? PROT_READ : 0) | (vmFlags & VM_WRITE ? PROT_WRITE : 0) | (vmFlags & VM_EXEC ? PROT_EXEC : 0);
 }
@@ -164,11 +132,6 @@ function protOf(vmFlags: number): number {
 /** Build the driver for one installation. */
 export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDriver {
   const mainline = mainlineDriver(platformId, spec.designKey, { version: '6.1', overflowCheck: true, createPow2Check: false });
-  const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
-
-  const mmAdd = (k: Kernel, enclId: number, pid: number): void => {
-    if (!enclOf(k, enclId).mmList.includes(pid)) enclMut(k, enclId).addMm(pid);
-  };
 
   // ------------------------------------------------------------------ page state
 
@@ -222,83 +185,27 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
 
   // ------------------------------------------------------------------ ADD
 
-  /** sgx_validate_secinfo() (6.1). */
-  const validateSecinfo = (si: Uint8Array): boolean => {
-    const flags = new DataView(si.buffer, si.byteOffset, 64).getBigUint64(0, true);
-    const perm = flags & SGX_SECINFO_PERMISSION_MASK;
-    const pt = flags & SGX_SECINFO_PAGE_TYPE_MASK;
-    if (pt !== SGX_SECINFO_REG && pt !== SGX_SECINFO_TCS) return false;
-    if (perm & SGX_SECINFO_W && !(perm & SGX_SECINFO_R)) return false;
-    if (pt === SGX_SECINFO_TCS && perm) return false;
-    if (flags & SGX_SECINFO_RESERVED_MASK) return false;
-    for (let i = 8; i < 64; i++) if (si[i] !== 0) return false;
-    return true;
-  };
-
-  /** sgx_validate_offset_length() (6.1, with the overflow check). */
-  const validateOffsetLength = (encl: SgxEncl, offset: bigint, length: bigint): boolean => {
-    if (offset % PAGE !== 0n) return false;
-    if (length === 0n || length % PAGE !== 0n) return false;
-    if (((offset + length) & U64) < offset) return false;
-    if (((offset + length - PAGE) & U64) >= BigInt(encl.size)) return false;
-    return true;
-  };
-
-  /** sgx_encl_add_page() (6.1 order) with the design's load rule at the source's find_vma(). */
+  /** sgx_encl_add_page() (6.1 order) with the design's load rule at the source's find_vma() and no vm_max_prot_bits. */
   const addPage = (k: Kernel, pid: number, enclId: number, src: number, offset: bigint, secinfo: Uint8Array, flags: bigint): number => {
-    const secinfoFlags = new DataView(secinfo.buffer, secinfo.byteOffset, 64).getBigUint64(0, true);
-    const linaddr = (BigInt(enclOf(k, enclId).base) + offset) & U64;
-    const addr = Number(linaddr >> 12n) * PAGE_SIZE;
-    const epc = sgxAllocEpcPage(k, platformId, { kind: 'page', encl: enclId, addr }, true, pid);
-    if (epc < 0) return epc;
-    const va = sgxEnclGrow(k, enclId, true, pid);
-    if (typeof va === 'number' && va < 0) {
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return va;
-    }
-    addVaPage(k, enclId, va as number | null);
-    if (enclOf(k, enclId).page(addr)) {
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return -EBUSY; // xa_insert(): the entry exists
-    }
-    const type = Number((secinfoFlags & SGX_SECINFO_PAGE_TYPE_MASK) >> 8n) as SgxPageType;
-    // No vm_max_prot_bits in these designs: the page allows every VMA protection as far as the driver goes.
-    enclMut(k, enclId).setPage({ addr, maxProt: RWX, type, epc: null, beingReclaimed: false, backing: null, young: false });
-    const fail = (err: number): number => {
-      enclMut(k, enclId).deletePage(addr);
-      sgxEnclShrink(k, enclId, va as number | null, pid);
-      sgxEnclFreeEpcPage(k, platformId, epc, pid);
-      return err;
-    };
-    // mmap_read_lock(): find_vma(current->mm, src)
-    const vma = k.mm(pid).vmas.find(src);
-    if (!vma) return fail(-EFAULT);
-    if (spec.sourceMayExec && !(vma.flags & VM_MAYEXEC)) return fail(-EACCES);
-    const load = spec.load(k, pid, vma, flags);
-    if (load.rc) return fail(load.rc);
-    const page = getUserPage(k, pid, src);
-    if (typeof page === 'number') return fail(-EFAULT);
-    const secsEpc = enclOf(k, enclId).secs.epc;
-    const r = platformMut(k, platformId).hw.eadd({ linaddr, srcpge: pageBytes(page), secinfo, secs: secsEpc }, epc);
-    if (r.kind !== 'ok') {
-      note(k, pid, `EADD at 0x${linaddr.toString(16)} failed: ${r.reason}`);
-      return fail(-EIO);
-    }
-    const srcFile = checkableFile(k, vma);
-    if (srcFile !== null) pin(k, enclId, srcFile);
-    const state: LsmPageState = Object.freeze({ srcFile, srcExec: (vma.flags & VM_EXEC) !== 0, intent: load.intent, everW: false });
-    const e = enclMut(k, enclId);
-    e.updatePage(addr, { epc, extra: state });
-    e.secsChildCnt++;
-    if (flags & BigInt(SGX_PAGE_MEASURE)) {
-      for (let off = 0; off < PAGE_SIZE; off += SGX_EEXTEND_BLOCK_SIZE) {
-        const x = platformMut(k, platformId).hw.eextend(secsEpc!, epc, off);
-        if (x.kind !== 'ok') return fail(-EIO);
-      }
-    }
-    platformMut(k, platformId).markReclaimable(epc);
-    return 0;
+    let intent = false;
+    return sgxEnclAddPage(k, platformId, pid, enclId, src, offset, {
+      type: Number((secinfoFlagsOf(secinfo) & SGX_SECINFO_PAGE_TYPE_MASK) >> 8n) as SgxPageType,
+      // No vm_max_prot_bits in these designs: the page allows every VMA protection as far as the driver goes.
+      maxProt: RWX,
+      sourceMayExec: spec.sourceMayExec,
+      measure: (flags & BigInt(SGX_PAGE_MEASURE)) !== 0n,
+      beforeCopy(vma) {
+        const load = spec.load(k, pid, vma, flags);
+        intent = load.intent;
+        return load.rc;
+      },
+      secinfo: () => secinfo,
+      afterEadd(vma) {
+        const srcFile = checkableFile(k, vma);
+        if (srcFile !== null) pin(k, enclId, srcFile);
+        return { extra: Object.freeze({ srcFile, srcExec: (vma.flags & VM_EXEC) !== 0, intent, everW: false } satisfies LsmPageState) };
+      },
+    });
   };
 
   /**
@@ -312,41 +219,19 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
     const a = readArg(k, pid, arg, spec.add.layout);
     if (typeof a === 'number') return -EFAULT;
     if (a.src % PAGE !== 0n) return -EINVAL;
-    if (!validateOffsetLength(encl, a.offset, a.length)) return -EINVAL;
+    if (!validateOffsetLength(encl, a.offset, a.length, true)) return -EINVAL;
     const secinfo = copyFromUser(k, pid, uptr(a.secinfo), 64);
     if (typeof secinfo === 'number') return -EFAULT;
     if (!validateSecinfo(secinfo)) return -EINVAL;
-    let ret = 0;
-    let c = 0n;
-    for (; c < a.length; c += PAGE) {
-      if (signalPending(k, pid)) {
-        if (c === 0n) ret = -ERESTARTSYS;
-        break;
-      }
-      const src = a.src + c;
-      ret = addPage(k, pid, enclId, src <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(src) : Number.MAX_SAFE_INTEGER, (a.offset + c) & U64, secinfo, a.flags);
-      if (ret) break;
-    }
+    const { ret, count: c } = addPagesLoop(k, platformId, pid, a.src, a.offset, a.length, (src, offset) => addPage(k, pid, enclId, src, offset, secinfo, a.flags));
     if (spec.add.count) {
-      if (copyToUser(k, pid, arg, encodeStruct(spec.add.layout, { ...a, count: c }))) return -EFAULT;
+      if (writeArg(k, pid, arg, spec.add.layout, { ...a, count: c })) return -EFAULT;
       return ret;
     }
     return ret === 0 && c < a.length ? Number(c) : ret;
   };
 
   // ------------------------------------------------------------------ INIT
-
-  /** The CPUID-derived reserved masks of sgx_drv_init() (6.1). */
-  const reservedMasks = (k: Kernel): { attr: bigint; misc: bigint; xfrm: bigint } => {
-    const hw = platformOf(k, platformId).hw;
-    const l0 = hw.cpuid(0);
-    const l1 = hw.cpuid(1);
-    return {
-      misc: (~BigInt(l0.ebx >>> 0) & U64) | SGX_MISC_RESERVED_MASK,
-      attr: (~(BigInt(l1.eax >>> 0) | (BigInt(l1.ebx >>> 0) << 32n)) & U64) | SGX_ATTR_RESERVED_MASK,
-      xfrm: ~(BigInt(l1.ecx >>> 0) | (BigInt(l1.edx >>> 0) << 32n)) & U64,
-    };
-  };
 
   /**
    * sgx_ioc_enclave_init() + sgx_encl_init() (6.1 order), the SIGSTRUCT taken from user memory or,
@@ -377,59 +262,15 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
       if (b.length !== SIGSTRUCT_SIZE) return -EINVAL;
       ss = b;
     }
-    const dv = new DataView(ss.buffer, ss.byteOffset, SIGSTRUCT_SIZE);
-    // "A legacy field used with Intel signed enclaves... reject any other values."
-    const vendor = dv.getUint32(SIGSTRUCT_OFF.vendor, true);
-    if (vendor !== 0x0000 && vendor !== 0x8086) return -EINVAL;
-    // "Deny initializing enclaves with attributes (namely provisioning) that have not been explicitly allowed."
-    if (encl.attributes & ~encl.attributesMask) return -EACCES;
-    const m = reservedMasks(k);
-    const attributes = dv.getBigUint64(SIGSTRUCT_OFF.attributes, true);
-    const attributesMask = dv.getBigUint64(SIGSTRUCT_OFF.attributeMask, true);
-    const xfrm = dv.getBigUint64(SIGSTRUCT_OFF.attributes + 8, true);
-    const xfrmMask = dv.getBigUint64(SIGSTRUCT_OFF.attributeMask + 8, true);
-    const miscselect = BigInt(dv.getUint32(SIGSTRUCT_OFF.miscselect, true));
-    const miscMask = BigInt(dv.getUint32(SIGSTRUCT_OFF.miscmask, true));
-    if (attributes & attributesMask & m.attr) return -EINVAL;
-    if (miscselect & miscMask & m.misc) return -EINVAL;
-    if (xfrm & xfrmMask & m.xfrm) return -EINVAL;
-    if (spec.initHook) {
-      const rc = spec.initHook(k, pid, ssFile);
-      if (rc) return rc;
-    }
-    const mrsigner = mrsignerOf(ss, platformOf(k, platformId).crypto);
-    const secsEpc = encl.secs.epc;
-    if (secsEpc === null) throw new Error('invariant: EINIT with the SECS evicted (an uninitialized enclave keeps its SECS)');
-    let ret: number | 'fault' = 0;
-    outer: for (let i = 0; i < SGX_EINIT_SLEEP_COUNT; i++) {
-      for (let j = 0; j < SGX_EINIT_SPIN_COUNT; j++) {
-        const hw = platformMut(k, platformId).hw;
-        const words = leHashMsrs(mrsigner);
-        for (let w = 0; w < 4; w++) hw.writeMsr(MSR_IA32_SGXLEPUBKEYHASH0 + w, words[w]);
-        const r = hw.einit(ss, secsEpc, null);
-        ret = r.kind === 'ok' ? 0 : r.kind === 'error' ? r.code : 'fault';
-        if (ret === SgxError.UNMASKED_EVENT) continue;
-        break outer;
-      }
-      if (signalPending(k, pid)) return -ERESTARTSYS;
-    }
-    if (ret === 'fault') return -EIO;
-    if (ret !== 0) {
-      note(k, pid, `EINIT returned ${ret}`);
-      return -EPERM;
-    }
-    enclMut(k, enclId).flags |= SGX_ENCL_INITIALIZED;
-    markWritableAtInit(k, enclId);
-    return 0;
+    const hook = spec.initHook;
+    const ret = sgxEnclInit(k, platformId, pid, enclId, ss, hook ? () => hook(k, pid, ssFile) : undefined);
+    if (ret === 0) markWritableAtInit(k, enclId);
+    return ret;
   };
 
   // ------------------------------------------------------------------ dispatch
 
-  const toUser = (k: Kernel, pid: number, ret: number): number => {
-    platformMut(k, platformId).deliverSignal(pid);
-    runKsgxd(k, platformId);
-    return ret;
-  };
+  const toUser = (k: Kernel, pid: number, ret: number): number => returnToUser(k, platformId, pid, ret);
 
   const sgxIoctl = (k: Kernel, pid: number, file: OpenFile, cmd: number, arg: number): number => {
     const enclId = file.privateData as number;
@@ -492,7 +333,7 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. */
     open(k: Kernel, pid: number, vma: Vma): void {
       const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) mmAdd(k, id, pid);
+      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
     },
   });
 
@@ -521,7 +362,7 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
       const id = file.privateData as number;
       const rc = mapCheck(k, pid, id, vma.start, vma.end, protOf(vma.flags));
       if (rc) return rc;
-      mmAdd(k, id, pid);
+      sgxEnclMmAdd(k, id, pid);
       vma.ops = vmOps;
       vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
       vma.privateData = id;

@@ -35,7 +35,7 @@ import type { OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { FaultAccess, FaultResult, Vma } from '../../../mm/vma.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
-import { EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENOIOCTLCMD, ERESTARTSYS } from '../../../abi/errno.js';
+import { EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENOIOCTLCMD } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE } from '../../../abi/mman.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
@@ -47,9 +47,7 @@ import {
   SGX_ATTR_KSS,
   SGX_ATTR_MODE64BIT,
   SGX_ATTR_PROVISIONKEY,
-  SGX_ATTR_RESERVED_MASK,
   SGX_EEXTEND_BLOCK_SIZE,
-  SGX_MISC_RESERVED_MASK,
   SGX_SECINFO_PAGE_TYPE_MASK,
   SGX_SECINFO_PERMISSION_MASK,
   SGX_SECINFO_R,
@@ -60,13 +58,12 @@ import {
   SGX_SECINFO_W,
   SGX_TCS_DBGOPTIN,
   SIGSTRUCT_SIZE,
-  SgxError,
   SgxPageType,
   TCS_OFF,
 } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
-import { MSR_IA32_SGXLEPUBKEYHASH0, ssaFrameBytesNeeded } from '../../../arch/x86/sgx/cpu.js';
-import { leHashMsrs, mrsignerOf } from '../../../arch/x86/sgx/sigstruct.js';
+import { ssaFrameBytesNeeded } from '../../../arch/x86/sgx/cpu.js';
+import { mrsignerOf } from '../../../arch/x86/sgx/sigstruct.js';
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
 import type { EpcPageId } from '../../../arch/x86/sgx/epc.js';
 import { decodeStruct, type StructLayout } from '../../../userspace/struct.js';
@@ -85,9 +82,10 @@ import {
   sgxEnclLoadPage,
   sgxEnclRelease,
 } from '../common/epc.js';
-import { markYoung, type VmFault } from '../common/fault.js';
+import { sgxUserFaultVia, type VmFault } from '../common/fault.js';
+import { returnToUser, secinfoFlagsOf, sgxEinitRetry, sgxEnclMmAdd, sgxReservedMasks, uptr } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
-import { enclIdOfVma, insertPfn, ptePresent, type SgxVmOperations } from '../common/vma.js';
+import { enclIdOfVma, insertPfn, type SgxVmOperations } from '../common/vma.js';
 import {
   V20_ENCLAVE_ADD_PAGE,
   V20_ENCLAVE_CREATE,
@@ -106,9 +104,6 @@ export const V20_ALLOWED_ATTRIBUTES = SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_
 /** ENCLS_FAULT_FLAG (v20 encls.h): ORed into the trap number when an ENCLS leaf faults. */
 export const ENCLS_FAULT_FLAG = 0x40000000;
 
-// SGX_EINIT_SPIN_COUNT / SGX_EINIT_SLEEP_COUNT (v20 driver/driver.h)
-const SGX_EINIT_SPIN_COUNT = 20;
-const SGX_EINIT_SLEEP_COUNT = 50;
 /** MAX_LFS_FILESIZE on 64-bit (LLONG_MAX) >> PAGE_SHIFT: the largest index shmem accepts (else -EFBIG). */
 const MAX_LFS_INDEX = ((1n << 63n) - 1n) >> 12n;
 const U64 = (1n << 64n) - 1n;
@@ -234,15 +229,7 @@ export interface V20Driver {
   readonly options: V20Options;
 }
 
-/** A u64 user pointer as a JS address (past 2^53: an address copy_from_user() cannot reach). */
-export function uptr(v: bigint): number {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
-}
-
-/** SECINFO.FLAGS (the first u64 of a 64-byte SECINFO). */
-export function secinfoFlagsOf(si: Uint8Array): bigint {
-  return new DataView(si.buffer, si.byteOffset, 64).getBigUint64(0, true);
-}
+export { uptr, secinfoFlagsOf };
 
 function isPow2(n: bigint): boolean {
   return n > 0n && (n & (n - 1n)) === 0n;
@@ -250,28 +237,6 @@ function isPow2(n: bigint): boolean {
 
 /** Build the driver for one installation (the ops close over the platform's object id only); `patches`: an RFC's changes. */
 export function v20Driver(platformId: number, designKey: string, options: V20Options, patches: V20Patches = {}): V20Driver {
-  const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
-
-  // ------------------------------------------------------------------ sgx_dev_init() masks
-
-  /** The CPUID-derived masks sgx_dev_init() (v20 driver/main.c) computes. */
-  const cpuMasks = (k: Kernel): { misc: bigint; attr: bigint; xfrm: bigint; max64: bigint; max32: bigint } => {
-    const hw = platformOf(k, platformId).hw;
-    const l0 = hw.cpuid(0);
-    const l1 = hw.cpuid(1);
-    return {
-      // sgx_misc_reserved_mask = ~ebx | SGX_MISC_RESERVED_MASK (a u32)
-      misc: (~BigInt(l0.ebx >>> 0) | SGX_MISC_RESERVED_MASK) & 0xffff_ffffn,
-      // sgx_attributes_reserved_mask = ~attr_mask | SGX_ATTR_RESERVED_MASK
-      attr: (~(BigInt(l1.eax >>> 0) | (BigInt(l1.ebx >>> 0) << 32n)) & U64) | SGX_ATTR_RESERVED_MASK,
-      // with X86_FEATURE_OSXSAVE: sgx_xfrm_reserved_mask = ~xfrm_mask
-      xfrm: ~(BigInt(l1.ecx >>> 0) | (BigInt(l1.edx >>> 0) << 32n)) & U64,
-      // sgx_encl_size_max_64 = 1 << ((edx >> 8) & 0xFF); _32 = 1 << (edx & 0xFF)
-      max64: 1n << BigInt((l0.edx >>> 8) & 0xff),
-      max32: 1n << BigInt(l0.edx & 0xff),
-    };
-  };
-
   // ------------------------------------------------------------------ destroy, worker
 
   /**
@@ -342,7 +307,8 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
   /** sgx_validate_secs() (v20 ioctl.c): 0 or -EINVAL. */
   const validateSecs = (k: Kernel, secs: Uint8Array): boolean => {
     const s = parseSecs(secs);
-    const m = cpuMasks(k);
+    // the CPUID-derived masks sgx_dev_init() (v20 driver/main.c) computes (miscselect is a u32)
+    const m = sgxReservedMasks(k, platformId);
     if (s.size < 2n * BigInt(PAGE_SIZE) || !isPow2(s.size)) return false;
     if (s.base & (s.size - 1n)) return false;
     if (BigInt(s.miscselect) & m.misc || s.attributes & m.attr || s.xfrm & m.xfrm) return false;
@@ -517,28 +483,14 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     }
     const secsEpc = e.secs.epc;
     if (secsEpc === null) throw new Error('invariant: EINIT with the SECS evicted (an uninitialized enclave keeps its SECS)');
-    let ret: number | 'fault' = 0;
-    let vector = 0;
-    outer: for (let i = 0; i < SGX_EINIT_SLEEP_COUNT; i++) {
-      for (let j = 0; j < SGX_EINIT_SPIN_COUNT; j++) {
-        // sgx_einit(): IA32_SGXLEPUBKEYHASH0..3 := MRSIGNER, then EINIT
-        const hw = platformMut(k, platformId).hw;
-        const words = leHashMsrs(mrsigner);
-        for (let w = 0; w < 4; w++) hw.writeMsr(MSR_IA32_SGXLEPUBKEYHASH0 + w, words[w]);
-        const r = hw.einit(ss, secsEpc, null);
-        ret = r.kind === 'ok' ? 0 : r.kind === 'error' ? r.code : 'fault';
-        if (r.kind === 'fault') vector = r.vector;
-        if (ret === SgxError.UNMASKED_EVENT) continue;
-        break outer;
-      }
-      // msleep_interruptible(SGX_EINIT_SLEEP_TIME); "if (signal_pending(current)) { ret = -ERESTARTSYS; ... }"
-      if (signalPending(k, pid)) return -ERESTARTSYS;
-    }
-    if (ret === 'fault') {
+    // sgx_einit() retried on SGX_UNMASKED_EVENT, IA32_SGXLEPUBKEYHASH0..3 := MRSIGNER; a signal while sleeping -> -ERESTARTSYS
+    const ret = sgxEinitRetry(k, platformId, pid, ss, secsEpc, mrsigner);
+    if (typeof ret === 'object') {
       // encls_faulted(ret): ENCLS_WARN, sgx_encl_destroy(encl), -EFAULT
-      destroy(k, pid, enclId, `EINIT faulted (vector ${vector})`);
+      destroy(k, pid, enclId, `EINIT faulted (vector ${ret.fault})`);
       return -EFAULT;
     }
+    if (ret < 0) return ret;
     if (ret !== 0) {
       // encls_returned_code(ret): pr_debug("EINIT returned %d\n", ret) — the positive SGX error code is the ioctl's value
       note(k, pid, `EINIT returned ${ret}`);
@@ -582,9 +534,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     // Return to user mode: the queued EADDs run (addWorker 'return'), a pending signal is
     // delivered, and ksgxd runs if it was woken.
     if (options.addWorker === 'return') runWorker(k, enclId);
-    platformMut(k, platformId).deliverSignal(pid);
-    runKsgxd(k, platformId);
-    return ret;
+    return returnToUser(k, platformId, pid, ret);
   };
 
   // ------------------------------------------------------------------ faults
@@ -611,24 +561,11 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     return 'nopage';
   };
 
-  /** ->fault for accesses outside enclave mode (k.mem): sgx_vma_fault(), then the abort-page accessors. */
+  /** ->fault for accesses outside enclave mode (k.mem): sgx_vma_fault(), then the abort-page accessors; ksgxd runs once the page is there. */
   const userFault = (k: Kernel, pid: number, vma: Vma, addr: number, _access: FaultAccess): FaultResult => {
-    const enclId = enclIdOfVma(vma);
-    if (enclId === null) return { kind: 'sigbus' };
-    for (let tries = 0; !ptePresent(k, pid, addr); tries++) {
-      if (sgxFault(k, pid, vma, addr) !== 'nopage') return { kind: 'sigbus' };
-      if (ptePresent(k, pid, addr)) break;
-      if (tries > 64) throw new Error('invariant: an enclave fault keeps returning VM_FAULT_NOPAGE without a PTE');
-      runKsgxd(k, platformId);
-    }
-    markYoung(k, enclId, addr);
-    runKsgxd(k, platformId);
-    return {
-      kind: 'page',
-      read: (_off, len) => new Uint8Array(len).fill(0xff),
-      write: () => {},
-      describe: () => ({ data: new Uint8Array(PAGE_SIZE).fill(0xff), origin: { kind: 'driver', driver: 'sgx', detail: 'EPC (abort page outside enclave mode)' }, writers: [] }),
-    };
+    const r = sgxUserFaultVia(k, pid, vma, addr, sgxFault);
+    if (r.kind === 'page') runKsgxd(k, platformId);
+    return r;
   };
 
   /** sgx_vm_ops (v20 encl.c): .open, .close, .fault, .access — no .mprotect (the RFCs add one). */
@@ -642,7 +579,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     /** sgx_vma_open(): the mm joins the enclave's mm_list. */
     open(k: Kernel, pid: number, vma: Vma): void {
       const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id) && !enclOf(k, id).mmList.includes(pid)) enclMut(k, id).addMm(pid);
+      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
     },
   });
 
