@@ -18,6 +18,7 @@ export interface WorkerInit {
   readonly design?: string;
   readonly policy?: { kind: 'builtin'; name: string } | { kind: 'file'; path: string };
   readonly slots?: number;
+  readonly enclavePages?: number;
   readonly sgx2?: boolean;
   readonly close?: boolean;
 }

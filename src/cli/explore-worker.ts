@@ -14,7 +14,7 @@ try {
   const init = workerData as WorkerInit;
   const r = loadScenario(init.scenarioText, init.scenarioFile, { designs: registryDesignRefs() });
   if (!r.ok) throw new Error(r.errors.map(formatError).join('; '));
-  const w = buildWorld(r.scenario, nodeRunHost, { ...(init.design ? { design: init.design } : {}), ...(init.policy ? { policy: init.policy } : {}), ...(init.slots ? { slots: init.slots } : {}) });
+  const w = buildWorld(r.scenario, nodeRunHost, { ...(init.design ? { design: init.design } : {}), ...(init.policy ? { policy: init.policy } : {}), ...(init.slots ? { slots: init.slots } : {}), ...(init.enclavePages ? { enclavePages: init.enclavePages } : {}) });
   const alphabet = buildAlphabet(w, { ...(init.sgx2 === false ? { sgx2: false } : {}), ...(init.close ? { close: true } : {}) });
   const ex = new Expander(w, alphabet);
   port.on('message', (m: { type: string; index: number; paths: Int32Array; count: number; len: number; mask: number }) => {

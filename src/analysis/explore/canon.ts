@@ -30,12 +30,14 @@ import { Hasher, bytesDigest } from './hash.js';
 import { pageKey, type Ghost } from './invariants.js';
 import type { World } from './world.js';
 
+// vm_ops / f_op names as numbers: a hash of the name (the same in every thread; a first-seen
+// counter would differ between workers and break the merge).
 const OPS_IDS = new Map<string, number>();
 function opsId(name: string | undefined): number {
   if (name === undefined) return 0;
   let id = OPS_IDS.get(name);
   if (id === undefined) {
-    id = OPS_IDS.size + 1;
+    id = new Hasher().str(name).digest()[0];
     OPS_IDS.set(name, id);
   }
   return id;

@@ -28,7 +28,6 @@ export interface ExploreOptions extends AlphabetOptions {
   readonly invariants?: readonly InvariantId[];
   /** Expands the levels (default: this thread). */
   readonly expander?: LevelExpander;
-  readonly parallelism?: number;
   readonly chunkSize?: number;
   readonly progress?: (p: SearchProgress) => void;
   readonly now?: () => number;
@@ -80,7 +79,6 @@ export async function explore(w: World, opts: ExploreOptions): Promise<ExploreRe
     depth: opts.depth,
     invariants,
     rootViolations,
-    ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
     ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.now ? { now: opts.now } : {}),

@@ -25,8 +25,6 @@ export interface SearchOptions {
   readonly invariants: readonly InvariantId[];
   /** States per chunk (default: chosen from the frontier size and `parallelism`). */
   readonly chunkSize?: number;
-  /** How many expanders run at once (chunking only; results do not depend on it). */
-  readonly parallelism?: number;
   /** Called after each level. */
   readonly progress?: (p: SearchProgress) => void;
   /** Stop when every invariant asked for is violated (default true). */
@@ -105,7 +103,6 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
   const perLevel = [1];
   let depth = 0;
   let exhausted = false;
-  const par = Math.max(1, opts.parallelism ?? 1);
   while (depth < opts.depth) {
     if (stopAll && open === 0) break;
     const cur = levels[depth];
@@ -113,7 +110,9 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
       exhausted = true;
       break;
     }
-    const chunk = opts.chunkSize ?? Math.max(16, Math.min(4096, Math.ceil(cur.n / (par * 8))));
+    // The chunking depends on the level's size only (never on the number of workers), so where an
+    // early stop falls, and so every count, is the same for any --workers.
+    const chunk = opts.chunkSize ?? Math.max(16, Math.min(1024, Math.ceil(cur.n / 64)));
     const paths: Int32Array[] = [];
     const counts: number[] = [];
     for (let s = 0; s < cur.n; s += chunk) {

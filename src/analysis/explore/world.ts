@@ -19,11 +19,12 @@ import { enclaveIds, invariantContext, type Ghost, type InvariantContext } from 
 /** The source slots: one page each, 1 MiB apart so that no two can ever merge (docs/explorer.md). */
 export const SLOT_BASE = 0x10000000;
 export const SLOT_STRIDE = 0x100000;
-/** The default ELRANGE when the start state has no enclave: 8 KiB at 512 MiB (naturally aligned). */
+/** The default ELRANGE when the start state has no enclave: 16 KiB at 512 MiB (naturally aligned). */
 export const DEFAULT_ELRANGE_BASE = 0x20000000;
-export const DEFAULT_ELRANGE_SIZE = 0x2000;
+export const DEFAULT_ELRANGE_SIZE = 0x4000;
 /** At most this many enclave pages get their own region (the rest are covered by ELRANGE-wide calls only). */
-export const MAX_ENCLAVE_PAGES = 2;
+export const MAX_ENCLAVE_PAGES = 3;
+export const MAX_ENCLAVE_PAGES_LIMIT = 8;
 
 export type FileRole = 'image' | 'scratch' | 'device';
 
@@ -66,6 +67,8 @@ export interface WorldOptions {
   readonly policy?: PolicyChoice;
   /** Number of source slots (1..3, default 1). */
   readonly slots?: number;
+  /** Enclave pages with their own region in the alphabet (1..MAX_ENCLAVE_PAGES_LIMIT, default MAX_ENCLAVE_PAGES). */
+  readonly enclavePages?: number;
 }
 
 export interface World {
@@ -145,7 +148,9 @@ export function buildWorld(scenario: Scenario, host: RunHost, opts: WorldOptions
       break;
     }
   }
-  const n = Math.min(size / PAGE_SIZE, MAX_ENCLAVE_PAGES);
+  const want = opts.enclavePages ?? MAX_ENCLAVE_PAGES;
+  if (!Number.isInteger(want) || want < 1 || want > MAX_ENCLAVE_PAGES_LIMIT) throw new ExploreInputError(`--enclave-pages must be 1 to ${MAX_ENCLAVE_PAGES_LIMIT} (got ${want})`);
+  const n = Math.min(size / PAGE_SIZE, want);
   const epages: EnclavePageRegion[] = [];
   for (let i = 0; i < n; i++) epages.push({ name: `e${i}`, addr: base + i * PAGE_SIZE, offset: i * PAGE_SIZE, tcs: i * PAGE_SIZE === tcsOffset });
 

@@ -99,6 +99,7 @@ export async function exploreCommand(file: string | undefined, opts: ExploreCliO
   let invariants: InvariantId[];
   let workers: number;
   let slots: number;
+  let enclavePages: number;
   let designs: string[];
   let policy: ReturnType<typeof policyOption>;
   try {
@@ -106,6 +107,7 @@ export async function exploreCommand(file: string | undefined, opts: ExploreCliO
     invariants = invariantsOption(opts.invariant);
     workers = intOption(opts.workers, '--workers', 1, 1, 64);
     slots = intOption(opts.slots, '--slots', 1, 1, 3);
+    enclavePages = intOption(opts.enclavePages, '--enclave-pages', 3, 1, 8);
     policy = policyOption(opts.policy);
     if (opts.allDesigns && opts.design) throw new UsageError('--all-designs and --design exclude each other');
     const d = checkDesignOption(opts.design);
@@ -124,7 +126,7 @@ export async function exploreCommand(file: string | undefined, opts: ExploreCliO
   for (const design of designs) {
     let world;
     try {
-      world = buildWorld(scenario, nodeRunHost, { design, ...(policy ? { policy } : {}), slots });
+      world = buildWorld(scenario, nodeRunHost, { design, ...(policy ? { policy } : {}), slots, enclavePages });
     } catch (e) {
       if (e instanceof ExploreInputError) {
         process.stderr.write(`sgxsim explore: ${displayPath(path)}: ${e.message}\n`);
@@ -137,7 +139,7 @@ export async function exploreCommand(file: string | undefined, opts: ExploreCliO
     const alphabetOpts = { ...(opts.sgx2 === false ? { sgx2: false } : {}), ...(opts.close ? { close: true } : {}) };
     let pool: WorkerPool | null = null;
     if (workers > 1) {
-      const init: WorkerInit = { scenarioText: text, scenarioFile: scenario.file, design, ...(policy ? { policy } : {}), slots, ...alphabetOpts };
+      const init: WorkerInit = { scenarioText: text, scenarioFile: scenario.file, design, ...(policy ? { policy } : {}), slots, enclavePages, ...alphabetOpts };
       pool = new WorkerPool(workerScript(packageRoot()), init, workers);
     }
     const t0 = performance.now();
@@ -162,7 +164,7 @@ export async function exploreCommand(file: string | undefined, opts: ExploreCliO
         depth,
         invariants,
         ...alphabetOpts,
-        ...(pool ? { expander: pool, parallelism: workers } : { expander: localExpander(world, buildAlphabet(world, alphabetOpts)) }),
+        ...(pool ? { expander: pool } : { expander: localExpander(world, buildAlphabet(world, alphabetOpts)) }),
         now: () => performance.now(),
         // Counterexample files name the start scenario's content files relative to where they are written.
         ...(outDir ? { counterexampleFile: (inv: InvariantId) => resolve(outDir, `${design}-${inv}.yaml`) } : {}),

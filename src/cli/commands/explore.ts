@@ -14,6 +14,7 @@ export interface ExploreCliOptions {
   out?: string;
   progress?: boolean;
   slots?: string;
+  enclavePages?: string;
   sgx2?: boolean;
   close?: boolean;
 }
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--progress', 'print a progress line on stderr (default: when stderr is a terminal)')
     .option('--slots <n>', 'source slots in the alphabet (1-3, default 1)')
+    .option('--enclave-pages <n>', 'enclave pages with their own name in the alphabet (1-8, default 3)')
     .option('--no-sgx2', 'leave the SGX2 ioctls and the enclave-side EACCEPT/EMODPE calls out of the alphabet')
     .option('--close', 'also close(2) the enclave fd (left out by default: it only takes capabilities away)')
     .addHelpText(
