@@ -217,6 +217,13 @@ allow sgx_loader_t self:process { sigkill sigstop setfscreate };
 # its libraries and programs: mmap_exec_file_perms = { getattr open map read execute ioctl }
 allow sgx_loader_t lib_t:file { getattr open map read execute ioctl };
 allow sgx_loader_t bin_t:file { getattr open map read execute ioctl };
+# packaged enclaves live with the libraries (/usr/lib/sgxsim, lib_t): where the loader may execute
+# a file, it may also build enclave code from it on the 2019 RFC kernels that ask a permission of
+# their own for that -- Sean Christopherson's RFC v4 10/12 FILE__SGX_EXECUTE ("normal load from a
+# file", security_enclave_load()) and its July 2019 name FILE__ENCLAVE_EXECUTE. Not enclave_execmod
+# and none of the process2 sgx_*/enclave_* permissions: those are the enclave forms of execmod and
+# execmem (docs/policies.md).
+allow sgx_loader_t lib_t:file { sgx_execute enclave_execute };
 # enclave images and manifests in the user's home: read and map, never execute
 allow sgx_loader_t user_home_dir_t:dir { getattr search open read };
 allow sgx_loader_t user_home_t:dir { getattr search open read };
@@ -262,6 +269,10 @@ const STRICT_ONLY = `
 neverallow sgx_loader_t self:process { execmem execstack execheap };
 neverallow sgx_loader_t file_type:{ file chr_file } execmod;
 neverallow sgx_loader_t { file_type -sgx_enclave_device_t -lib_t -bin_t -sgx_loader_exec_t }:file execute;
+# nor their enclave forms (the 2019 RFC permissions, docs/selinux.md): enclave code only from lib_t
+neverallow sgx_loader_t self:process2 { sgx_mapwx sgx_execdirty sgx_execunmr sgx_execanon enclave_execdirty enclave_execunmr enclave_execanon };
+neverallow sgx_loader_t file_type:{ file chr_file } enclave_execmod;
+neverallow sgx_loader_t { file_type -lib_t }:{ file chr_file } { sgx_execute enclave_execute };
 auditallow sgx_loader_t sgx_enclave_device_t:chr_file execute;
 `;
 
