@@ -12,7 +12,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { PROT_EXEC } from '../abi/mman.js';
 import { bootWithSelinux } from '../security/selinux/boot.js';
-import { PROCESS_CONTEXTS } from '../security/selinux/builtin.js';
+import { fileContextFor, PROCESS_CONTEXTS } from '../security/selinux/builtin.js';
 import type { Policy } from '../security/selinux/policy.js';
 import type { Crypto } from '../platform/crypto.js';
 import type { ContentReader } from '../enclave/content.js';
@@ -20,7 +20,7 @@ import type { EnclaveManifest } from '../enclave/manifest.js';
 import '../drivers/sgx/index.js';
 import { listDesigns, lookupDesign } from '../drivers/sgx/registry.js';
 import type { LoaderKind, SgxDesign } from '../drivers/sgx/design.js';
-import { prepareEnclaveImage } from '../drivers/sgx/loaders/image.js';
+import { DEFAULT_IMAGE_DIR, prepareEnclaveImage } from '../drivers/sgx/loaders/image.js';
 import { loadEnclave } from '../drivers/sgx/loaders/flows.js';
 import { collectNeededPermissions, type PermTuple } from '../drivers/sgx/loaders/permissions.js';
 import type { LoadResult } from '../drivers/sgx/loaders/types.js';
@@ -42,6 +42,11 @@ export interface CompareOptions {
   readonly loader?: LoaderChoice;
   /** The loader task's context (default sgx_loader_t of the built-in policies). */
   readonly context?: string;
+  /**
+   * Where the enclave's image and SIGSTRUCT are installed (absolute; default DEFAULT_IMAGE_DIR,
+   * /usr/lib/sgxsim, lib_t). HOME_IMAGE_DIR (/home/user/enclave, user_home_t) shows the home case.
+   */
+  readonly imageDir?: string;
 }
 
 export interface CompareRow {
@@ -106,7 +111,7 @@ interface Attempt {
 function attempt(design: SgxDesign, o: CompareOptions, kind: LoaderKind, enforcing: boolean): { a: Attempt; needed?: ReturnType<typeof collectNeededPermissions> } {
   const k = bootWithSelinux({ policy: o.policy ?? 'builtin:default', enforcing: true });
   design.install(k, { crypto: o.crypto });
-  const image = prepareEnclaveImage(k, o.manifest, o.reader, o.crypto);
+  const image = prepareEnclaveImage(k, o.manifest, o.reader, o.crypto, { dir: o.imageDir });
   const pid = k.spawn({ comm: 'sgx-loader', context: o.context ?? PROCESS_CONTEXTS.loader });
   const p = new UserProcess(k, pid);
   const from = k.trace.length;
@@ -152,8 +157,12 @@ function askedProtExec(a: Attempt, design: SgxDesign): boolean {
   return false;
 }
 
-/** Run the comparison. Throws an Error naming the available designs for an unknown one. */
+/**
+ * Run the comparison. Throws an Error naming the available designs for an unknown one, or for an
+ * image directory that is not an absolute path.
+ */
 export function compareDesigns(o: CompareOptions): CompareRow[] {
+  if (o.imageDir !== undefined && !o.imageDir.startsWith('/')) throw new Error(`the image directory must be an absolute path (got '${o.imageDir}')`);
   const designs: SgxDesign[] = o.designs?.length
     ? o.designs.map((n) => {
         const d = lookupDesign(n);
@@ -224,8 +233,17 @@ export function compareDesigns(o: CompareOptions): CompareRow[] {
   });
 }
 
-/** The comparison as a table: one line per design, then its rules and failures indented. */
-export function renderCompare(rows: readonly CompareRow[], policyName: string, loader: LoaderChoice): string {
+/** The type the built-in file contexts give a file installed in `dir` (what the loader's checks see). */
+export function imageDirType(dir: string): string {
+  const ctx = fileContextFor(`${dir.replace(/\/+$/, '')}/enclave.img`, '--');
+  return ctx.split(':')[2] ?? ctx;
+}
+
+/**
+ * The comparison as a table: one line per design, then its rules and failures indented. The
+ * header names the policy, the loader flow and where the enclave's files were installed.
+ */
+export function renderCompare(rows: readonly CompareRow[], policyName: string, loader: LoaderChoice, imageDir: string = DEFAULT_IMAGE_DIR): string {
   const head = ['design', 'loader', 'loaded', 'PROT_EXEC on device', 'execmem', `denied under ${policyName}`];
   const cells = rows.map((r) => [
     `${r.design} ${r.slug}`,
@@ -237,7 +255,9 @@ export function renderCompare(rows: readonly CompareRow[], policyName: string, l
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: readonly string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]))).join('  ');
-  const out: string[] = [`# sgxsim compare: the ${loader === 'canonical' ? "designs' canonical loaders" : `${loader} loader flow`} under ${policyName}`, line(head), line(widths.map((w) => '-'.repeat(w)))];
+  const flow = loader === 'canonical' ? "designs' canonical loaders" : `${loader} loader flow`;
+  const title = `# sgxsim compare: the ${flow} under ${policyName}; enclave files in ${imageDir} (${imageDirType(imageDir)})`;
+  const out: string[] = [title, line(head), line(widths.map((w) => '-'.repeat(w)))];
   rows.forEach((r, i) => {
     out.push(line(cells[i]));
     if (r.translation === 'untranslatable') {

@@ -3,7 +3,9 @@
 // `read write open ioctl map execute` on the device and `read map` on the image, and no execute on
 // the image (sgx-driver-and-designs.md §7.3 #1); D1 needs execute on the enclave file and nothing
 // executable on the device (issue #5's D1 acceptance; seed mail); Gramine cannot be translated
-// to D1 (designs-spec §12: its RWX mapping of the enclave fd and re-mmaps after ADD).
+// to D1 (designs-spec §12: its RWX mapping of the enclave fd and re-mmaps after ADD). The enclave's
+// files are installed with the libraries (lib_t, which builtin:default lets sgx_loader_t execute)
+// unless `imageDir` says otherwise (the home directory: user_home_t, never executable).
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { parseManifest, resolveManifestPath } from '../../src/enclave/manifest.j
 import { contentReaderFromFiles } from '../../src/enclave/content.js';
 import { nodeCrypto } from '../../src/platform/node/crypto.js';
 import { lookupDesign } from '../../src/drivers/sgx/registry.js';
+import { HOME_IMAGE_DIR } from '../../src/drivers/sgx/loaders/image.js';
 import '../../src/drivers/sgx/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,7 +37,7 @@ describe('compare', () => {
       expect(r.protExecOnDevice).toBe(true);
       expect(r.execmem).toBe(false);
       expect(r.needs).toContain('allow sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write };');
-      expect(r.needs).toContain('allow sgx_loader_t user_home_t:file { map open read };');
+      expect(r.needs).toContain('allow sgx_loader_t lib_t:file { map open read };');
       expect(r.denied).toEqual([]);
     }
   });
@@ -43,13 +46,28 @@ describe('compare', () => {
     const r = row(rows, 'D1');
     expect(r.protExecOnDevice).toBe(false);
     expect(r.execmem).toBe(false);
-    expect(r.needs).toContain('allow sgx_loader_t user_home_t:file { execute map open read };');
+    expect(r.needs).toContain('allow sgx_loader_t lib_t:file { execute map open read };');
     expect(r.needs).toContain('allow sgx_loader_t sgx_enclave_device_t:chr_file { open read write };');
-    // builtin:default does not let sgx_loader_t execute files in a home directory
+    // builtin:default lets sgx_loader_t execute the libraries (lib_t)
+    expect(r.loaded).toBe(true);
+    expect(r.denied).toEqual([]);
+  });
+
+  it.skipIf(!lookupDesign('D1'))('imageDir: installed in the home directory, D1 fails on the execute builtin:default never grants on user_home_t', () => {
+    const [r] = compareDesigns({ ...base, designs: ['D1'], imageDir: HOME_IMAGE_DIR });
+    expect(r.needs).toContain('allow sgx_loader_t user_home_t:file { execute map open read };');
+    expect(r.needs).toContain('allow sgx_loader_t user_home_dir_t:dir search;');
     expect(r.loaded).toBe(false);
     expect(r.denied).toEqual(['allow sgx_loader_t user_home_t:file execute;']);
     expect(r.failedAt).toMatch(/EACCES$/);
     expect(r.loadsPermissive).toBe(true);
+    expect(renderCompare([r], 'builtin:default', 'canonical', HOME_IMAGE_DIR).split('\n')[0]).toBe(
+      "# sgxsim compare: the designs' canonical loaders under builtin:default; enclave files in /home/user/enclave (user_home_t)",
+    );
+  });
+
+  it('imageDir must be absolute', () => {
+    expect(() => compareDesigns({ ...base, designs: ['D8'], imageDir: 'usr/lib' })).toThrow(/absolute path/);
   });
 
   it.skipIf(!lookupDesign('D1'))('a foreign flow the design cannot express is reported untranslatable, with why', () => {
@@ -63,6 +81,7 @@ describe('compare', () => {
   it('renders one table row per design with its rules beneath', () => {
     const text = renderCompare(rows, 'builtin:default', 'canonical');
     const lines = text.split('\n');
+    expect(lines[0]).toBe("# sgxsim compare: the designs' canonical loaders under builtin:default; enclave files in /usr/lib/sgxsim (lib_t)");
     expect(lines[1]).toMatch(/^design\s+loader\s+loaded\s+PROT_EXEC on device\s+execmem\s+denied under builtin:default$/);
     expect(text).toMatch(/^D7 mainline-5\.11\s+selftest\s+yes\s+yes\s+no\s+none$/m);
   });

@@ -1,6 +1,8 @@
 // The implementation of `sgxsim compare` (loaded by compare.ts when it runs).
 import { readFileSync } from 'node:fs';
 import { compareDesigns, renderCompare, LOADER_CHOICES, type LoaderChoice } from '../../analysis/compare.js';
+import { DEFAULT_IMAGE_DIR } from '../../drivers/sgx/loaders/image.js';
+import { SetupError } from '../../fs/setup.js';
 import { parseManifest, ManifestError, formatDiagnostic, resolveManifestPath } from '../../enclave/manifest.js';
 import { contentReaderFromFiles } from '../../enclave/content.js';
 import { lookupDesign, listDesigns } from '../../drivers/sgx/registry.js';
@@ -31,6 +33,11 @@ export async function compareCommand(file: string, opts: CompareCliOptions): Pro
   if (!LOADER_CHOICES.includes(loader)) throw new UsageError(`--loader must be one of ${LOADER_CHOICES.join(', ')} (got '${opts.loader}')`);
   const designs = opts.designs?.split(/[,\s]+/).filter(Boolean);
   for (const d of designs ?? []) if (!lookupDesign(d)) throw new UsageError(`unknown design '${d}' (available: ${listDesigns().map((x) => `${x.key} (${x.slug})`).join(', ')})`);
+  const dirArg = opts.imageDir ?? DEFAULT_IMAGE_DIR;
+  if (!dirArg.startsWith('/')) throw new UsageError(`--image-dir must be an absolute path (got '${dirArg}')`);
+  const dirParts = dirArg.split('/').filter(Boolean);
+  if (dirParts.some((c) => c === '.' || c === '..')) throw new UsageError(`--image-dir must not contain '.' or '..' components (got '${dirArg}')`);
+  const imageDir = '/' + dirParts.join('/');
   const policyName = opts.policy ?? 'builtin:default';
   const policy = policyArg(policyName);
   const text = readTextArg(file, 'the manifest');
@@ -54,9 +61,16 @@ export async function compareCommand(file: string, opts: CompareCliOptions): Pro
       throw new UsageError(`${shown}: cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   });
-  const rows = compareDesigns({ manifest, reader, crypto: nodeCrypto, policy, policyName, ...(designs ? { designs } : {}), loader, ...(opts.context ? { context: opts.context } : {}) });
+  let rows;
+  try {
+    rows = compareDesigns({ manifest, reader, crypto: nodeCrypto, policy, policyName, ...(designs ? { designs } : {}), loader, ...(opts.context ? { context: opts.context } : {}), imageDir });
+  } catch (e) {
+    // the files cannot be installed there (a component is not a directory, a file exists)
+    if (e instanceof SetupError) throw new UsageError(`--image-dir ${imageDir}: cannot install the enclave there: ${e.message}`);
+    throw e;
+  }
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ manifest: shown, policy: policyName, loader, rows }, null, 2) + '\n');
-  } else process.stdout.write(renderCompare(rows, policyName, loader));
+    process.stdout.write(JSON.stringify({ manifest: shown, policy: policyName, loader, imageDir, rows }, null, 2) + '\n');
+  } else process.stdout.write(renderCompare(rows, policyName, loader, imageDir));
   process.exitCode = EXIT_OK;
 }

@@ -7,6 +7,7 @@ export interface CompareCliOptions {
   designs?: string;
   loader?: string;
   context?: string;
+  imageDir?: string;
   json?: boolean;
 }
 
@@ -23,6 +24,11 @@ export function register(program: Command): void {
     .option('--designs <list>', 'comma-separated designs (keys, ids or slugs); default: every registered design')
     .option('--loader <loader>', 'canonical (each design\'s own, the default), selftest, gramine or intel-psw', 'canonical')
     .option('--context <context>', 'the loader task\'s SELinux context', 'unconfined_u:unconfined_r:sgx_loader_t:s0-s0:c0.c3')
+    .option(
+      '--image-dir <dir>',
+      'absolute directory the enclave image and SIGSTRUCT are installed in, labelled by the built-in file contexts: /usr/lib/sgxsim (lib_t, the default) or e.g. /home/user/enclave (user_home_t)',
+      '/usr/lib/sgxsim',
+    )
     .option('--json', 'print the rows as JSON')
     .addHelpText(
       'after',
@@ -30,6 +36,7 @@ export function register(program: Command): void {
 Examples:
   sgxsim compare examples/reference-enclave.yaml
   sgxsim compare examples/reference-enclave.yaml --loader gramine --designs D1,D7,D8
+  sgxsim compare examples/reference-enclave.yaml --image-dir /home/user/enclave   # the enclave in the user's home
   sgxsim compare enclave.yaml --policy builtin:strict --json`,
     )
     .action(async (manifest: string, opts: CompareCliOptions) => {

@@ -717,7 +717,7 @@ const AC: SuiteCase[] = [
       return {
         ok: r.ok,
         device: lines.find((l) => l.includes('sgx_enclave_device_t:chr_file')) ?? null,
-        image: lines.find((l) => l.includes('user_home_t:file')) ?? null,
+        image: lines.find((l) => l.includes(' lib_t:file')) ?? null,
         denied: permissionLines(n.denied),
         execmem: n.tuples.some((t) => t.perm === 'execmem'),
       };
@@ -725,7 +725,7 @@ const AC: SuiteCase[] = [
     expect: {
       ok: true,
       device: 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }',
-      image: 'sgx_loader_t user_home_t:file { map open read }',
+      image: 'sgx_loader_t lib_t:file { map open read }',
       denied: [],
       execmem: false,
     },

@@ -24,7 +24,7 @@ import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 import { bootWorld, prepare, referenceManifest } from './fixture.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const IMAGE = 'sgx_loader_t user_home_t:file { map open read }';
+const IMAGE = 'sgx_loader_t lib_t:file { map open read }';
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 
 describe('D0 loader permission sets', () => {

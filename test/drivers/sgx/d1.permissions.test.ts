@@ -20,11 +20,12 @@
 import { describe, expect, it } from 'vitest';
 import { D1 } from '../../../src/drivers/sgx/copy-source-perms/index.js';
 import { loaderPermissionSet, permissionLines } from '../../../src/drivers/sgx/loaders/permissions.js';
+import { HOME_IMAGE_DIR } from '../../../src/drivers/sgx/loaders/image.js';
 import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { open read write }';
-const IMAGE = 'sgx_loader_t user_home_t:file { execute map open read }';
+const IMAGE = 'sgx_loader_t lib_t:file { execute map open read }';
 
 describe('D1 loader permission sets', () => {
   loaderPermissionTest({
@@ -39,11 +40,15 @@ describe('D1 loader permission sets', () => {
     const r = loaderPermissionSet({ design: D1, manifest, reader, crypto, cpu: SUITE_CPU });
     expect(r.result.ok).toBe(true);
     const t = r.needed.tuples;
-    expect(t.some((x) => x.tclass === 'file' && x.tcontext.includes(':user_home_t:') && x.perm === 'execute')).toBe(true);
+    expect(t.some((x) => x.tclass === 'file' && x.tcontext.includes(':lib_t:') && x.perm === 'execute')).toBe(true);
     expect(t.filter((x) => x.tcontext.includes(':sgx_enclave_device_t:')).map((x) => x.perm).sort()).toEqual(['open', 'read', 'write']);
-    expect(t.filter((x) => ['execute', 'execmem', 'execmod', 'execheap', 'execstack'].includes(x.perm) && !x.tcontext.includes(':user_home_t:'))).toEqual([]);
+    expect(t.filter((x) => ['execute', 'execmem', 'execmod', 'execheap', 'execstack'].includes(x.perm) && !x.tcontext.includes(':lib_t:'))).toEqual([]);
     expect(t.filter((x) => x.tclass === 'process' || x.tclass === 'process2')).toEqual([]);
-    // builtin:default grants sgx_loader_t no execute on user_home_t (docs/policies.md): the one denial.
-    expect(permissionLines(r.needed.denied)).toEqual(['sgx_loader_t user_home_t:file { execute read }']);
+    // the image is installed with the libraries (lib_t), which builtin:default lets sgx_loader_t
+    // execute (docs/policies.md): nothing is denied.
+    expect(permissionLines(r.needed.denied)).toEqual([]);
+    // installed in the user's home instead (user_home_t), the execute is what builtin:default denies
+    const home = loaderPermissionSet({ design: D1, manifest, reader, crypto, cpu: SUITE_CPU, dir: HOME_IMAGE_DIR });
+    expect(permissionLines(home.needed.denied)).toEqual(['sgx_loader_t user_home_t:file { execute read }']);
   });
 });

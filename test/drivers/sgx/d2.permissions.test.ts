@@ -4,7 +4,7 @@
 // not from our output:
 //   - the enclave file: open(O_RDONLY) `read` + `read open`; mmap(PROT_READ|PROT_EXEC, MAP_PRIVATE)
 //     `map`, then file_map_prot_check() `read execute` (no execmem: a file, not writable);
-//   - the .sig file (user_home_t, the same type): open(O_RDONLY) `read open`; INIT's kernel read
+//   - the .sig file (lib_t, the same type): open(O_RDONLY) `read open`; INIT's kernel read
 //     asks nothing more (selinux_file_permission() revalidates only a changed label or policy);
 //     security_enclave_init() checks `execute` on it (the D2 choice, Cedric Xing's v3 permission);
 //   - /dev/sgx/enclave: `read write open`, `ioctl` (0xa400 CREATE, 0xa401 ADD_PAGES, 0xa402 INIT),
@@ -16,11 +16,12 @@
 import { describe, expect, it } from 'vitest';
 import { D2 } from '../../../src/drivers/sgx/sigstruct-file/index.js';
 import { loaderPermissionSet, permissionLines } from '../../../src/drivers/sgx/loaders/permissions.js';
+import { HOME_IMAGE_DIR } from '../../../src/drivers/sgx/loaders/image.js';
 import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const FILES = 'sgx_loader_t user_home_t:file { execute map open read }';
+const FILES = 'sgx_loader_t lib_t:file { execute map open read }';
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 
 describe('D2 loader permission sets', () => {
@@ -31,9 +32,9 @@ describe('D2 loader permission sets', () => {
     source: "Andy 2019-05-15 + hooks.c: execute on the enclave file (mapped PROT_EXEC) and on the SIGSTRUCT file (INIT), device write/execute, no execmod/execmem",
   });
 
-  it('the INIT check is on the SIGSTRUCT file, the EXECUTE of the image is the mmap of the source; builtin:default denies both (one record: the AVC grants after a permissive denial)', () => {
+  it('the INIT check is on the SIGSTRUCT file, the EXECUTE of the image is the mmap of the source; with both files in the home directory builtin:default denies both (one record: the AVC grants after a permissive denial)', () => {
     const { manifest, reader } = referenceManifest();
-    const r = loaderPermissionSet({ design: D2, manifest, reader, crypto, cpu: SUITE_CPU });
+    const r = loaderPermissionSet({ design: D2, manifest, reader, crypto, cpu: SUITE_CPU, dir: HOME_IMAGE_DIR });
     expect(r.result.ok).toBe(true);
     const t = r.needed.tuples;
     expect(t.some((x) => x.perm === 'execmod' || x.perm === 'execmem')).toBe(false);
@@ -58,7 +59,7 @@ describe('D2: what the rewritten loader flows need beyond the canonical loader (
       const r = loaderPermissionSet({ design: D2, manifest, reader, crypto, loader: c.loader, cpu: SUITE_CPU });
       expect(r.result.error ?? null).toBeNull();
       const t = r.needed.tuples;
-      const image = (perm: string) => t.some((x) => x.tcontext.includes(':user_home_t:') && x.perm === perm);
+      const image = (perm: string) => t.some((x) => x.tcontext.includes(':lib_t:') && x.perm === perm);
       expect(image('execmod')).toBe(c.execmod);
       expect(image('execute')).toBe(false);
       expect(t.some((x) => x.tclass === 'process' && x.perm === 'execmem')).toBe(c.execmem);

@@ -14,11 +14,12 @@
 import { describe, expect, it } from 'vitest';
 import { D3_DYNAMIC, D3_STATIC } from '../../../src/drivers/sgx/execute-intent/index.js';
 import { loaderPermissionSet, permissionLines } from '../../../src/drivers/sgx/loaders/permissions.js';
+import { HOME_IMAGE_DIR } from '../../../src/drivers/sgx/loaders/image.js';
 import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const IMAGE = 'sgx_loader_t user_home_t:file { execute map open read }';
+const IMAGE = 'sgx_loader_t lib_t:file { execute map open read }';
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 
 for (const design of [D3_STATIC, D3_DYNAMIC]) {
@@ -28,10 +29,10 @@ for (const design of [D3_STATIC, D3_DYNAMIC]) {
 }
 
 describe('D3 audit: static records the missing EXECUTE, dynamic records nothing', () => {
-  it('permissive builtin:default: the denial the static hook logs; none for the dynamic hook (avc_has_perm_noaudit() grants quietly when permissive)', () => {
+  it('permissive builtin:default, the image in the home directory (no execute on user_home_t): the denial the static hook logs; none for the dynamic hook (avc_has_perm_noaudit() grants quietly when permissive)', () => {
     const { manifest, reader } = referenceManifest();
-    const st = loaderPermissionSet({ design: D3_STATIC, manifest, reader, crypto, cpu: SUITE_CPU });
-    const dy = loaderPermissionSet({ design: D3_DYNAMIC, manifest, reader, crypto, cpu: SUITE_CPU });
+    const st = loaderPermissionSet({ design: D3_STATIC, manifest, reader, crypto, cpu: SUITE_CPU, dir: HOME_IMAGE_DIR });
+    const dy = loaderPermissionSet({ design: D3_DYNAMIC, manifest, reader, crypto, cpu: SUITE_CPU, dir: HOME_IMAGE_DIR });
     expect([st.result.ok, dy.result.ok]).toEqual([true, true]);
     expect(permissionLines(st.needed.denied)).toEqual(['sgx_loader_t user_home_t:file { execute }']);
     expect(permissionLines(dy.needed.denied)).toEqual([]);
@@ -56,7 +57,7 @@ describe('D3: what the rewritten loader flows need beyond the canonical loader (
         const r = loaderPermissionSet({ design, manifest, reader, crypto, loader: c.loader, cpu: SUITE_CPU });
         expect(r.result.error ?? null).toBeNull();
         const t = r.needed.tuples;
-        expect(t.some((x) => x.tcontext.includes(':user_home_t:') && x.perm === 'execute')).toBe(c.execute);
+        expect(t.some((x) => x.tcontext.includes(':lib_t:') && x.perm === 'execute')).toBe(c.execute);
         expect(t.some((x) => x.perm === 'execmod')).toBe(false);
         expect(t.some((x) => x.tclass === 'process' && x.perm === 'execmem')).toBe(c.execmem);
       });

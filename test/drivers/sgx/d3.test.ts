@@ -5,10 +5,11 @@
 //     the READ_IMPLIES_EXEC and post-INIT range checks) came after the debate; in D3 the LSM decides
 //     executable mappings (R1, R2), and without an LSM nothing is refused;
 //   - under builtin:default the selftest flow needs, for its RX text (image mapped PROT_READ),
-//     EXECUTE on the image at ADD (static: R3 with the intent flag) or EXECMOD on it at mmap
-//     (dynamic: no EXECUTE, so no intent, so R2), neither of which sgx_loader_t has;
+//     EXECUTE on the image at ADD (R3: static, the intent flag; dynamic, the probe keeps the
+//     intent), which sgx_loader_t has on the image installed with the libraries (lib_t); in the
+//     home directory (user_home_t) it has not, and the dynamic variant then needs EXECMOD (R2);
 //   - no SGX2 ioctls (ENOTTY: the selftests SKIP).
-import { ENOTTY } from '../../../src/abi/errno.js';
+import { EACCES, ENOTTY } from '../../../src/abi/errno.js';
 import { D3_DYNAMIC, D3_STATIC } from '../../../src/drivers/sgx/execute-intent/index.js';
 import { LSM2019_NO_SGX2 } from '../../../src/drivers/sgx/sigstruct-file/index.js';
 import type { SgxDesign } from '../../../src/drivers/sgx/design.js';
@@ -23,11 +24,9 @@ const aug = 'Kernel does not support adding pages to initialized enclave';
 
 function overrides(d: SgxDesign): Override[] {
   const stat = d.variant === 'static';
-  const POLICY = stat
-    ? 'the selftest flow declares execute intent for its RX text and maps the image PROT_READ: R3 asks EXECUTE on the image at ADD (then EXECMOD, EXECMEM), none of which builtin:default gives sgx_loader_t on user_home_t, so ADD_PAGES(text) is EACCES'
-    : 'without EXECUTE on the image (builtin:default gives sgx_loader_t none on user_home_t) the dynamic hook clears the text pages\' intent, so their RX mapping needs EXECMOD on the image (R2), which is denied: mmap(text) is EACCES';
-  const image = stat ? 'sgx_loader_t user_home_t:file { execute map open read }' : 'sgx_loader_t user_home_t:file { execmod map open read }';
-  const denied = stat ? ['sgx_loader_t user_home_t:file { execute }'] : ['sgx_loader_t user_home_t:file { execmod }'];
+  const R3 = stat
+    ? 'the selftest flow declares execute intent for its RX text and maps the image PROT_READ: R3 asks EXECUTE on the image at ADD (security_enclave_load() with the intent flag)'
+    : 'the selftest flow maps the image PROT_READ: the dynamic hook probes EXECUTE on the image at ADD and, allowed, keeps the text pages\' intent (R3)';
   return [
     // ---------------------------------------------------------------- selftests
     { case: 'SGX-ST-03', expect: skipped(modt), reason: NO_SGX2 },
@@ -51,25 +50,20 @@ function overrides(d: SgxDesign): Override[] {
     // ---------------------------------------------------------------- acceptance scenarios
     {
       case: 'SGX-AC-01',
-      expect: { ok: false, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }', image, denied, execmem: false },
-      reason: POLICY,
+      expect: { ok: true, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }', image: 'sgx_loader_t lib_t:file { execute map open read }', denied: [], execmem: false },
+      reason: `${R3}; the image is installed with the libraries (lib_t), which builtin:default lets sgx_loader_t execute`,
     },
-    { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under builtin:default fails on ${d.key} (${POLICY}); D3's answer to RWX (EXECMEM, R1) is tested in d3.rules.test.ts` },
-    { case: 'SGX-AC-03', skip: true, reason: `setup_test_encl() under builtin:default fails on ${d.key} (${POLICY}); the mprotect rules (may_mprotect before security_file_mprotect) are tested in d3.rules.test.ts` },
+    {
+      case: 'SGX-AC-02',
+      expect: { mmap: -EACCES, avc: ['granted chr_file:map', 'granted chr_file:read,write,execute', 'denied process:execmem'] },
+      reason: `${NO_CAPS}: the EACCES is R1's (a W+X mapping of enclave pages asks EXECMEM in sgx_mmap(), which builtin:default denies sgx_loader_t), after selinux_mmap_file() granted the device permissions`,
+    },
     { case: 'SGX-AC-04', expect: { mmap: 'mapped', add: 0, touch: 'ok' }, reason: `${NO_CAPS}; faults check no permissions either (outside enclave mode the access goes to the abort page)` },
     { case: 'SGX-AC-13', expect: { none: 'mapped', read: 'mapped' }, reason: `${NO_CAPS}: the READ_IMPLIES_EXEC refusal belongs to that model` },
     {
       case: 'SGX-AC-16',
       expect: { beforeInit: 'SIGBUS', afterInit: 'SIGBUS', eaugs: 0, restrictTcs: -ENOTTY, modifyRtoTcs: -ENOTTY, removeNonTrim: -ENOTTY, noSgx2Cpu: -ENOTTY, outsideElrange: 'mapped' },
       reason: `${NO_SGX2}; no EAUG by default (SIGBUS on the hole); no post-INIT range check (${NO_CAPS})`,
-    },
-    // ---------------------------------------------------------------- canonical loader
-    {
-      case: 'SGX-LD-01',
-      expect: stat
-        ? { ok: false, error: 'SGX_IOC_ENCLAVE_ADD_PAGES (text): EACCES', denied, permissions: true, entered: null }
-        : { ok: false, error: 'mmap(text): EACCES', denied, permissions: true, entered: null },
-      reason: `${POLICY.replace('the selftest flow', 'the careful loader')}; with the permission the loader loads and enters the reference enclave (d3.rules.test.ts; exact set: d3.permissions.test.ts)`,
     },
   ];
 }

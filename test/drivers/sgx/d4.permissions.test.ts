@@ -19,7 +19,7 @@ import { D4_V1, D4_V2 } from '../../../src/drivers/sgx/allow-prot/index.js';
 import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const IMAGE = 'sgx_loader_t user_home_t:file { execute map open read }';
+const IMAGE = 'sgx_loader_t lib_t:file { execute map open read }';
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 
 for (const design of [D4_V1, D4_V2]) {

@@ -4,7 +4,8 @@
 //   - holes: sgx_map_allowed() refuses any PROT != NONE mapping of an address with no page (RFC v1
 //     5/9), where mainline imposes nothing;
 //   - builtin:default: the D4 loader maps the text source PROT_READ|PROT_EXEC, so it needs execute
-//     on the image, which the built-in loader domain lacks (designs-spec §5.3).
+//     on the image (designs-spec §5.3), which the built-in loader domain has on the image installed
+//     with the libraries (lib_t), not in the home directory.
 import { EACCES, EFAULT, EINVAL, ENOTTY, ERESTARTSYS } from '../../../src/abi/errno.js';
 import { D4_V1, D4_V2 } from '../../../src/drivers/sgx/allow-prot/index.js';
 import type { SgxDesign } from '../../../src/drivers/sgx/design.js';
@@ -12,9 +13,8 @@ import { runSuite, type Override } from './common.case.js';
 import { AUG, NO_SGX2, SMALL, v20Overrides, withOverrides } from './d456.case.js';
 
 const HOLES = 'sgx_map_allowed() (RFC v1 5/9, v2 3/5): a PROT != NONE mapping of an address without an enclave page is -EACCES';
-const POLICY =
-  'builtin:default gives sgx_loader_t no execute on user_home_t, and the D4 loader maps the text source PROT_READ|PROT_EXEC (designs-spec §5.3: then security_enclave_load() checks nothing): that mmap is denied';
-const POLICY_DENIED = ['sgx_loader_t user_home_t:file { execute read }'];
+const IMAGE_EXEC =
+  'the D4 loader maps the text source PROT_READ|PROT_EXEC (designs-spec §5.3: then security_enclave_load() checks nothing), so it needs execute on the image, which builtin:default gives sgx_loader_t on the image installed with the libraries (lib_t)';
 
 function overrides(d: SgxDesign): Override[] {
   const v1 = d.variant === 'v1';
@@ -40,11 +40,9 @@ function overrides(d: SgxDesign): Override[] {
     { case: 'SGX-DR-19', expect: { beforeCreate: -EACCES, afterInit: -EACCES }, reason: HOLES },
     {
       case: 'SGX-AC-01',
-      expect: { ok: false, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { open read write }', image: 'sgx_loader_t user_home_t:file { execute map open read }', denied: POLICY_DENIED, execmem: false },
-      reason: `${POLICY} (the load stops there, before any ioctl)`,
+      expect: { ok: true, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }', image: 'sgx_loader_t lib_t:file { execute map open read }', denied: [], execmem: false },
+      reason: IMAGE_EXEC,
     },
-    { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under builtin:default fails on D4 (${POLICY}); the driver's refusal of RWX over an R|X page before the LSM is tested in d4.rules.test.ts` },
-    { case: 'SGX-AC-03', skip: true, reason: `setup_test_encl() under builtin:default fails on D4 (${POLICY}); the mprotect order (may_mprotect before security_file_mprotect) is tested in d4.rules.test.ts` },
     { case: 'SGX-AC-04', expect: { mmap: -EACCES, add: 0, touch: 'SIGSEGV' }, reason: `${HOLES}; the range stays the PROT_NONE reservation (SIGSEGV)` },
     {
       case: 'SGX-AC-05',
@@ -77,11 +75,6 @@ function overrides(d: SgxDesign): Override[] {
       case: 'SGX-AC-16',
       expect: { beforeInit: 'SIGSEGV', afterInit: 'SIGSEGV', eaugs: 0, restrictTcs: -ENOTTY, modifyRtoTcs: -ENOTTY, removeNonTrim: -ENOTTY, noSgx2Cpu: -ENOTTY, outsideElrange: -EACCES },
       reason: `${NO_SGX2}; ${HOLES}, so the holes stay the PROT_NONE reservation (SIGSEGV) and the mapping below ELRANGE is refused as a hole`,
-    },
-    {
-      case: 'SGX-LD-01',
-      expect: { ok: false, error: 'enclave executable mmap(text): EACCES', denied: POLICY_DENIED, permissions: true, entered: null },
-      reason: `${POLICY}; with execute on the image the loader loads and enters the reference enclave (d4.rules.test.ts; exact set: d4.permissions.test.ts)`,
     },
   ]);
 }

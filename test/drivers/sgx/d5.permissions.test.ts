@@ -17,7 +17,7 @@ import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 describe('D5 loader permission sets', () => {
   loaderPermissionTest({
     design: D5,
-    expected: ['sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }', 'sgx_loader_t user_home_t:file { map open read sgx_execute }', ...PATH_WALK],
+    expected: ['sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }', 'sgx_loader_t lib_t:file { map open read sgx_execute }', ...PATH_WALK],
     ioctls: { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] },
     source: 'RFC v4 10/12: file:sgx_execute on the image for the measured RX text; no process2 permission',
   });

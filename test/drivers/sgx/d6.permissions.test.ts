@@ -9,7 +9,7 @@
 //   - the image: `open read map` for the PROT_READ private sources; security_enclave_load() asks
 //     nothing (the pages are loaded under a PROT_NONE mapping: prot 0); mprotect(text, RX) adds X,
 //     and the text VMA's EMAs are sourced from the unmodified image file: `file:execute` on it;
-//   - the .sig file (user_home_t too): `open read map` for its private PROT_READ mapping, and launch
+//   - the .sig file (lib_t too): `open read map` for its private PROT_READ mapping, and launch
 //     control at INIT: `file:execute` on it (security_enclave_init());
 //   - adding W (data, TCS, SSA, heap) marks those EMAs modified and asks nothing more;
 //   - as posted, enclave_mprotect() tests `(prot && PROT_WRITE) && (prot & PROT_EXEC)`: the RX
@@ -27,7 +27,7 @@ import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const FILES = 'sgx_loader_t user_home_t:file { execute map open read }';
+const FILES = 'sgx_loader_t lib_t:file { execute map open read }';
 const EXECMEM = 'sgx_loader_t sgx_loader_t:process { execmem }';
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 

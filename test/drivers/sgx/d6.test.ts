@@ -8,8 +8,10 @@
 //     business (security_enclave_load());
 //   - under SELinux, INIT is launch control: the SIGSTRUCT must be read from an unmodified file
 //     mapping and needs file:execute on that file. The suite's loader passes a heap copy
-//     (-EACCES); the careful loader maps the .sig file, which builtin:default does not let the
-//     loader domain execute.
+//     (-EACCES); the careful loader maps the .sig file, installed with the libraries (lib_t),
+//     which builtin:default lets the loader domain execute;
+//   - as posted, enclave_mprotect() tests `prot && PROT_WRITE` (always true): the careful loader's
+//     RX mprotect of the text asks process:execmem, which builtin:default denies (cedricV3Bug).
 import { EFAULT, EINVAL, ENOTTY } from '../../../src/abi/errno.js';
 import { D6 } from '../../../src/drivers/sgx/ema/index.js';
 import { runSuite } from './common.case.js';
@@ -41,7 +43,7 @@ runSuite({
     { case: 'SGX-DR-19', expect: { beforeCreate: 'mapped', afterInit: -EINVAL }, reason: `holes map in v20; ${SMALL_FIXED}` },
     {
       case: 'SGX-AC-01',
-      expect: { ok: false, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { ioctl map open read write }', image: 'sgx_loader_t user_home_t:file { map open read }', denied: [], execmem: false },
+      expect: { ok: false, device: 'sgx_loader_t sgx_enclave_device_t:chr_file { ioctl map open read write }', image: 'sgx_loader_t lib_t:file { map open read }', denied: [], execmem: false },
       reason: `${LAUNCH} (a VMA test, not an AVC denial)`,
     },
     { case: 'SGX-AC-02', skip: true, reason: `setup_test_encl() under SELinux fails on D6 (${LAUNCH}); D6's mmap path (security_file_mprotect() from PROT_NONE) is tested in d6.rules.test.ts` },
@@ -59,9 +61,9 @@ runSuite({
     },
     {
       case: 'SGX-LD-01',
-      expect: { ok: false, error: 'SGX_IOC_ENCLAVE_INIT: EACCES', denied: ['sgx_loader_t user_home_t:file { execute }'], permissions: true, entered: null },
+      expect: { ok: false, error: 'mprotect(text): EACCES', denied: ['sgx_loader_t sgx_loader_t:process { execmem }'], permissions: true, entered: null },
       reason:
-        'launch control is file:execute on the .sig file (user_home_t), which builtin:default does not give sgx_loader_t; with it the careful loader loads and enters the reference enclave (d6.rules.test.ts; exact set: d6.permissions.test.ts)',
+        "v3 4/4 as posted: enclave_mprotect() tests `(prot && PROT_WRITE) && (prot & PROT_EXEC)`, so the careful loader's RX mprotect of the text asks process:execmem, which builtin:default does not give sgx_loader_t (launch control, file:execute on the .sig file in lib_t, passes); with the intended W+X test (cedricV3Bug: false) the loader loads and enters the reference enclave (d6.rules.test.ts; exact set: d6.permissions.test.ts)",
     },
   ]),
 });

@@ -13,7 +13,7 @@ import { D7, D8 } from '../../../src/drivers/sgx/index.js';
 import { loaderPermissionTest, PATH_WALK } from './permissions.case.js';
 
 const DEVICE = 'sgx_loader_t sgx_enclave_device_t:chr_file { execute ioctl map open read write }';
-const IMAGE = 'sgx_loader_t user_home_t:file { map open read }';
+const IMAGE = 'sgx_loader_t lib_t:file { map open read }';
 const SET = [DEVICE, IMAGE, ...PATH_WALK];
 const IOCTLS = { 'system_u:object_r:sgx_enclave_device_t:s0:chr_file': [0xa400, 0xa401, 0xa402] };
 

@@ -11,13 +11,14 @@ import { crypto, referenceManifest, SUITE_CPU } from './fixture.js';
 /**
  * The directory searches every loader's path walks need (may_lookup() -> inode_permission(MAY_EXEC)
  * -> dir:search, selinux_inode_permission()/file_mask_to_av()): "/" (root_t), /dev (device_t),
- * /home and /home/user (user_home_dir_t), /home/user/enclave (user_home_t) where the image lives.
+ * /usr (usr_t), /usr/lib and /usr/lib/sgxsim (lib_t) where the image lives (DEFAULT_IMAGE_DIR,
+ * labelled by the built-in file contexts).
  */
 export const PATH_WALK = [
   'sgx_loader_t device_t:dir { search }',
+  'sgx_loader_t lib_t:dir { search }',
   'sgx_loader_t root_t:dir { search }',
-  'sgx_loader_t user_home_dir_t:dir { search }',
-  'sgx_loader_t user_home_t:dir { search }',
+  'sgx_loader_t usr_t:dir { search }',
 ] as const;
 
 export interface PermissionCase {

@@ -20,6 +20,20 @@ import { fileContextFor } from '../../../security/selinux/builtin.js';
 import { TEST_SIGNING_KEY_PEM } from './test-key.js';
 
 const U64 = (1n << 64n) - 1n;
+
+/**
+ * Where the loaders find a packaged enclave unless told otherwise: with the libraries, where a
+ * package installs a (signed enclave) shared object. The built-in file contexts label it lib_t
+ * (`/(usr/)?lib(64)?(/.*)?`), which the confined loader domain may read, map and execute; /usr is
+ * usr_t, searchable by every domain. Model choice (the name is ours): docs/policies.md "Where the
+ * enclave lives".
+ */
+export const DEFAULT_IMAGE_DIR = '/usr/lib/sgxsim';
+/**
+ * The user's home directory (user_home_t under the built-in file contexts), where the built-in
+ * policies never let sgx_loader_t execute: the case `--image-dir` shows.
+ */
+export const HOME_IMAGE_DIR = '/home/user/enclave';
 /** DATE the loaders' SIGSTRUCTs carry unless the manifest sets one (deterministic, unlike sgxs-sign's "today"). */
 export const DEFAULT_SIGSTRUCT_DATE = 0x20240101;
 
@@ -43,7 +57,7 @@ export interface EnclaveImage {
 }
 
 export interface PrepareOptions {
-  /** Directory for the files (created with mkdir -p); default /home/user/enclave. */
+  /** Directory for the files (created with mkdir -p); default DEFAULT_IMAGE_DIR (/usr/lib/sgxsim). */
   readonly dir?: string;
   /** Base name of the files; default: the manifest file's name without its extension. */
   readonly name?: string;
@@ -101,7 +115,9 @@ function mkdirs(k: Kernel, dir: string, label: boolean): void {
  * syscalls) and return what the loaders need. `reader` supplies the manifest's content files.
  */
 export function prepareEnclaveImage(k: Kernel, m: EnclaveManifest, reader: ContentReader, crypto: Crypto, opts: PrepareOptions = {}): EnclaveImage {
-  const dir = opts.dir ?? '/home/user/enclave';
+  const given = opts.dir ?? DEFAULT_IMAGE_DIR;
+  if (!given.startsWith('/')) throw new Error(`enclave image directory must be an absolute path (got '${given}')`);
+  const dir = given.replace(/\/+$/, ''); // '/' -> '': the files go to /NAME.img
   const name = opts.name ?? baseName(m.file);
   const label = opts.label ?? true;
   const { sigstruct, mrenclave } = signManifest(m, reader, crypto, opts.keyPem);

@@ -116,7 +116,7 @@ export interface LoaderPermissionOptions {
   /** The loader task's context; default the built-in policies' loader domain (sgx_loader_t). */
   readonly context?: string;
   readonly cpu?: SgxCpuOptions;
-  /** Where the image and SIGSTRUCT files go (default /home/user/enclave). */
+  /** Where the image and SIGSTRUCT files go (default DEFAULT_IMAGE_DIR, /usr/lib/sgxsim: lib_t). */
   readonly dir?: string;
 }
 

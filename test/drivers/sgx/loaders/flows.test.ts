@@ -138,7 +138,7 @@ describe('image preparation', () => {
     }
     expect(verifySigstruct(img.sigstruct, crypto)).toEqual({ signature: true, q1: true, q2: true, exponent3: true });
     expect(Buffer.from(parseSigstruct(img.sigstruct).enclaveHash).equals(Buffer.from(measureManifest(manifest, reader, crypto).mrenclave))).toBe(true);
-    expect(w.k.fs.stat(img.imagePath).label).toBe('unconfined_u:object_r:user_home_t:s0');
+    expect(w.k.fs.stat(img.imagePath).label).toBe('system_u:object_r:lib_t:s0');
     expect(Buffer.from(w.k.fs.readFile(img.sigstructPath)).equals(Buffer.from(img.sigstruct))).toBe(true);
   });
 });
