@@ -124,11 +124,11 @@ export function buildAlphabet(w: World, opts: AlphabetOptions = {}): Action[] {
     for (const r of encRegions) {
       for (let prot = 0; prot < 8; prot++) push({ kind: 'mmap-encl', task: ti, file: dev, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mmap ${r.name} dev ${PROT_NAMES[prot]}`) });
     }
-    const protRegions = [...(main ? w.slots.map((s) => ({ name: s.name, addr: s.addr, len: PAGE_SIZE })) : []), ...w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE }))];
+    const protRegions = [...(main ? w.slots.map((s) => ({ name: s.name, addr: s.addr, len: PAGE_SIZE })) : []), { name: 'E', addr: E.base, len: E.size }, ...w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE }))];
     for (const r of protRegions) {
       for (let prot = 0; prot < 8; prot++) push({ kind: 'mprotect', task: ti, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mprotect ${r.name} ${PROT_NAMES[prot]}`) });
     }
-    for (const r of main ? [...protRegions, { name: 'E', addr: E.base, len: E.size }] : []) push({ kind: 'munmap', task: ti, addr: r.addr, len: r.len, region: r.name, label: L(`munmap ${r.name}`) });
+    for (const r of main ? protRegions : []) push({ kind: 'munmap', task: ti, addr: r.addr, len: r.len, region: r.name, label: L(`munmap ${r.name}`) });
     if (main) {
       w.slots.forEach((s, si) => push({ kind: 'write', task: ti, slot: si, addr: s.addr + WRITE_OFFSET, region: s.name, label: L(`write ${s.name}`) }));
       push({ kind: 'create', task: ti, file: dev, label: L('ENCLAVE CREATE') });
@@ -283,6 +283,22 @@ export interface Applied {
 }
 
 /**
+ * A single enclave page gets its own mmap/mprotect/munmap once it exists, or once the enclave
+ * is initialised (then a fault may EAUG it). Before that, a hole is mapped, protected and
+ * unmapped with the ELRANGE-wide calls (docs/explorer.md "Reductions").
+ */
+function isEnclavePage(w: World, a: Action): boolean {
+  return a.region !== undefined && a.region !== 'E' && w.epages.some((p) => p.name === a.region);
+}
+
+function pageMappable(w: World, k: Kernel, pid: number, a: Action): boolean {
+  const id = enclaveOfTask(k, pid, w.devFile);
+  if (id === null) return false;
+  const e = k.object<SgxEncl>(id);
+  return e.has(SGX_ENCL_INITIALIZED) || e.page(a.addr!) !== undefined;
+}
+
+/**
  * Whether the action exists in state `k` (its precondition, read only: checked on the parent
  * before a clone is made, so disabled actions cost no clone). applyAction() checks the same.
  */
@@ -297,13 +313,15 @@ export function actionEnabled(w: World, k: Kernel, a: Action): boolean {
     case 'mmap':
       return a.backing === 'anon-private' || a.backing === 'anon-shared' || fdOf(k, pid, w.files[a.file!]) >= 0;
     case 'mmap-encl':
-      return fdOf(k, pid, dev) >= 0;
+      return fdOf(k, pid, dev) >= 0 && (a.region === 'E' || pageMappable(w, k, pid, a));
     case 'mprotect': {
+      if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return false;
       const vmas = k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!);
       if (vmas.length === 0) return false;
       return !vmas.every((v) => v.start <= a.addr! && v.end >= a.addr! + a.len! && protOfFlags(v.flags & RWX) === a.prot);
     }
     case 'munmap':
+      if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return false;
       return k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!).length > 0;
     case 'write':
       return k.mm(pid).vmas.at(a.addr!) !== undefined;
@@ -375,12 +393,13 @@ export function applyAction(w: World, k: Kernel, ghost: Ghost, a: Action): Appli
     }
     case 'mmap-encl': {
       const fd = fdOf(k, pid, dev);
-      if (fd < 0) return null;
+      if (fd < 0 || (a.region !== 'E' && !pageMappable(w, k, pid, a))) return null;
       const before = enclavePageKeys(k);
       const ret = w.design.adapter.map(new UserProcess(k, pid), fd, a.addr!, a.len!, a.prot!);
       return { ghost: updateGhost(ghost, k, before, null), ret };
     }
     case 'mprotect': {
+      if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return null;
       const vmas = k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!);
       if (vmas.length === 0) return null;
       // mprotect() to the protection every VMA of the range already has changes nothing (mprotect_fixup(): newflags == oldflags).
@@ -388,6 +407,7 @@ export function applyAction(w: World, k: Kernel, ghost: Ghost, a: Action): Appli
       return { ghost, ret: k.sys.mprotect(pid, a.addr!, a.len!, a.prot!) };
     }
     case 'munmap': {
+      if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return null;
       if (k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!).length === 0) return null;
       const before = enclavePageKeys(k);
       const ret = k.sys.munmap(pid, a.addr!, a.len!);
