@@ -2,12 +2,13 @@
 // allocator), misc devices, the optional /dev/sgx/* compatibility nodes, and finding the
 // installed driver again from any kernel clone (through the registered file_operations).
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { FileOperations } from '../../../fs/types.js';
+import type { FileOperations, OpenFile } from '../../../fs/types.js';
 import { SgxHardware } from '../../../arch/x86/sgx/hw.js';
 import { sgxCpuConfig, type SgxCpuConfig } from '../../../arch/x86/sgx/cpu.js';
 import { MKDEV } from '../../../abi/stat.js';
 import type { DeviceSpec, InstallOptions } from '../design.js';
 import { SgxPlatform } from './platform.js';
+import { SgxEncl } from './encl.js';
 
 /** file_operations of an SGX device; `sgxPlatform` names the platform object (an immutable id, so the ops stay stateless). */
 export interface SgxFileOperations extends FileOperations {
@@ -19,6 +20,19 @@ export interface SgxFileOperations extends FileOperations {
 
 export function isSgxFops(f: FileOperations): f is SgxFileOperations {
   return typeof (f as Partial<SgxFileOperations>).sgxPlatform === 'number';
+}
+
+/** The provisioning device's file_operations (sgx_provision_fops: only .owner; opening it is the whole point). */
+export function sgxProvisionFops(platformId: number, designKey: string): SgxFileOperations {
+  return Object.freeze({ name: 'sgx_provision_fops', sgxPlatform: platformId, sgxDesign: designKey, sgxRole: 'provision' as const });
+}
+
+/** sgx_open(): one struct sgx_encl per open file, its object id in file->private_data (`extra`: the design's initial enclave state). */
+export function sgxOpenEnclave(k: Kernel, platformId: number, file: OpenFile, extra?: unknown): number {
+  const id = k.newObject(new SgxEncl(platformId));
+  if (extra !== undefined) k.objectMut<SgxEncl>(id).extra = extra;
+  k.setFilePrivateData(file.id, id);
+  return 0;
 }
 
 /** Build the CPU (sgx_init(): the SGX core) and store the platform in the kernel's object table. */

@@ -2,9 +2,10 @@
 // one of the designs' sgx_vm_ops; vm_private_data names the SgxEncl object), and the page-table
 // operations the SGX driver performs on them (vmf_insert_pfn(), zap_vma_ptes()).
 import type { Kernel } from '../../../kernel/kernel.js';
+import type { VmaDraft } from '../../../fs/types.js';
 import type { Vma, VmOperations } from '../../../mm/vma.js';
 import { PTE_PRESENT, PTE_WRITE } from '../../../mm/mm.js';
-import { VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, VM_PFNMAP, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import type { SgxEncl } from './encl.js';
 import type { VmFault } from './fault.js';
@@ -27,6 +28,19 @@ export function isSgxVma(v: Vma | undefined | null): v is Vma & { readonly ops: 
 /** The enclave object id behind an enclave VMA, or null (vm_private_data == NULL). */
 export function enclIdOfVma(v: Vma): number | null {
   return typeof v.privateData === 'number' ? v.privateData : null;
+}
+
+/** sgx_mmap()'s set-up of the new VMA: vm_ops, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO, vm_private_data = the enclave. */
+export function sgxMmapSetup(vma: VmaDraft, ops: SgxVmOperations, enclId: unknown): void {
+  vma.ops = ops;
+  vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
+  vma.privateData = enclId;
+}
+
+/** sgx_vma_open() (encl.c): the (new) VMA's mm joins the enclave's mm_list (sgx_encl_mm_add()). */
+export function sgxVmaOpen(k: Kernel, pid: number, vma: Vma): void {
+  const id = enclIdOfVma(vma);
+  if (id !== null && k.objects.has(id) && !k.object<SgxEncl>(id).mmList.includes(pid)) k.objectMut<SgxEncl>(id).addMm(pid);
 }
 
 /** sgx_encl_find(): the enclave VMA of mm at addr, if any. */

@@ -16,23 +16,21 @@ import type { Vma } from '../../../mm/vma.js';
 import { withFields } from '../../../mm/vma.js';
 import { splitVma } from '../../../mm/vma_ops.js';
 import { archGetUnmappedAreaTopdown, noteWritable } from '../../../mm/mmap.js';
-
 import { anonInodeGetfile } from '../../../fs/anon_inodes.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { EACCES, EBUSY, EFAULT, EINVAL, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_TYPE } from '../../../abi/mman.js';
-import { VM_ACCESS_FLAGS, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_ACCESS_FLAGS, VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE, TASK_SIZE } from '../../../abi/page.js';
 import { SECS_SIZE, SGX_SECINFO_R, SGX_SECINFO_W, SGX_SECINFO_X, SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
-
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl } from '../common/encl.js';
 import { enclMut, enclOf, note, platformMut, platformOf, runKsgxd, sgxEnclRelease } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
 import { readArg, returnToUser, sgxEnclAddPage, sgxEnclMmAdd, uptr, validateOffsetLength, writeArg } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
-import { enclIdOfVma, isSgxVma, type SgxVmOperations } from '../common/vma.js';
+import { enclIdOfVma, isSgxVma, sgxMmapSetup, sgxVmaOpen, type SgxVmOperations } from '../common/vma.js';
 import { mainlineDriver } from '../mainline/driver.js';
 import {
   D1_ENCLAVE_ADD,
@@ -429,10 +427,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
       return r;
     },
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. No ->mprotect: mprotect() takes the stock path only (05-16 outline step 7). */
-    open(k: Kernel, pid: number, vma: Vma): void {
-      const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
-    },
+    open: sgxVmaOpen,
   });
 
   /** get_unmapped_area() per D1Options.unmappedArea. */
@@ -477,9 +472,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
         return -EPERM;
       }
       sgxEnclMmAdd(k, id, pid);
-      vma.ops = vmOps;
-      vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
-      vma.privateData = id;
+      sgxMmapSetup(vma, vmOps, id);
       return 0;
     },
     get_unmapped_area: getUnmappedArea,

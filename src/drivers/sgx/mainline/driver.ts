@@ -12,10 +12,9 @@ import type { FileOperations, OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { Vma } from '../../../mm/vma.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
-
 import { EACCES, EAGAIN, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOIOCTLCMD, EPERM } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { READ_IMPLIES_EXEC } from '../../../abi/personality.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import {
@@ -35,10 +34,8 @@ import {
   X86_TRAP_PF,
 } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
-
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
-
-import { SGX_ENCL_CREATED, SGX_ENCL_DEBUG, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl } from '../common/encl.js';
+import { SGX_ENCL_CREATED, SGX_ENCL_DEBUG, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, type EnclPage, type SgxEncl } from '../common/encl.js';
 import {
   addVaPage,
   enclMut,
@@ -57,9 +54,9 @@ import {
 } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
 import { addPagesLoop, readArg, returnToUser, secinfoFlagsOf, sgxEnclAddPage, sgxEnclInit, sgxEnclMmAdd, uptr, validateOffsetLength, validateSecinfo, writeArg } from '../common/ioctl.js';
-import type { SgxFileOperations } from '../common/install.js';
+import { sgxOpenEnclave, sgxProvisionFops, type SgxFileOperations } from '../common/install.js';
 import { SGX_NR_LOW_PAGES } from '../common/platform.js';
-import { enclIdOfVma, zapEnclavePtes, type SgxVmOperations } from '../common/vma.js';
+import { enclIdOfVma, sgxMmapSetup, sgxVmaOpen, zapEnclavePtes, type SgxVmOperations } from '../common/vma.js';
 import {
   SGX_ENCLAVE_ADD_PAGES,
   SGX_ENCLAVE_CREATE,
@@ -259,6 +256,29 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     return e;
   };
 
+  /**
+   * The page loop the three SGX2 ioctls share (sgx_enclave_restrict_permissions(),
+   * sgx_enclave_modify_types(), sgx_encl_remove_pages()): per page sgx_reclaim_direct(), then
+   * sgx_encl_load_page() (-EAGAIN / -EFAULT), then `body`; the first error ends it. The ret and
+   * the bytes processed (`count`).
+   */
+  const modifyLoop = (k: Kernel, pid: number, enclId: number, offset: bigint, length: bigint, body: (addr: number, entry: EnclPage) => number): { ret: number; count: bigint } => {
+    let ret = 0;
+    let c = 0n;
+    for (; c < length; c += PAGE) {
+      const addr = enclOf(k, enclId).base + Number(offset + c);
+      reclaimDirect(k, pid);
+      const entry = loadForModify(k, pid, enclId, addr);
+      if (typeof entry === 'number') {
+        ret = entry;
+        break;
+      }
+      ret = body(addr, entry);
+      if (ret) break;
+    }
+    return { ret, count: c };
+  };
+
   /** sgx_ioc_enclave_restrict_permissions() + sgx_enclave_restrict_permissions(). */
   const iocRestrict = (k: Kernel, pid: number, enclId: number, arg: number): number => {
     const rdy = sgx2Ready(k, enclId);
@@ -271,37 +291,18 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (p.permissions & SGX_SECINFO_W && !(p.permissions & SGX_SECINFO_R)) return -EINVAL;
     if (p.result || p.count) return -EINVAL;
     const secinfo = p.permissions & SGX_SECINFO_PERMISSION_MASK;
-    let ret = 0;
-    let c = 0n;
-    for (; c < p.length; c += PAGE) {
-      const addr = enclOf(k, enclId).base + Number(p.offset + c);
-      reclaimDirect(k, pid);
-      const entry = loadForModify(k, pid, enclId, addr);
-      if (typeof entry === 'number') {
-        ret = entry;
-        break;
-      }
+    const { ret, count } = modifyLoop(k, pid, enclId, p.offset, p.length, (_addr, entry) => {
       // "Changing EPCM permissions is only supported on regular SGX pages."
-      if (entry.type !== SgxPageType.REG) {
-        ret = -EINVAL;
-        break;
-      }
+      if (entry.type !== SgxPageType.REG) return -EINVAL;
       const r = platformMut(k, platformId).hw.emodpr(secinfo, entry.epc!);
-      if (r.kind === 'fault') {
-        ret = -EFAULT;
-        break;
-      }
+      if (r.kind === 'fault') return -EFAULT;
       if (r.kind === 'error') {
         p.result = BigInt(r.code);
-        ret = -EFAULT;
-        break;
+        return -EFAULT;
       }
-      if (enclaveEtrack(k, enclId)) {
-        ret = -EFAULT;
-        break;
-      }
-    }
-    p.count = c;
+      return enclaveEtrack(k, enclId) ? -EFAULT : 0;
+    });
+    p.count = count;
     if (writeArg(k, pid, arg, SGX_ENCLAVE_RESTRICT_PERMISSIONS, p)) return -EFAULT;
     return ret;
   };
@@ -316,65 +317,44 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (p.page_type & ~0xffn) return -EINVAL; // SGX_PAGE_TYPE_MASK
     if (p.result || p.count) return -EINVAL;
     const pageType = Number(p.page_type & 0xffn);
-    let ret = 0;
-    let c = 0n;
-    // "The only new page types allowed by hardware are PT_TCS and PT_TRIM."
-    if (pageType !== SgxPageType.TCS && pageType !== SgxPageType.TRIM) {
-      ret = -EINVAL;
-    } else {
-      const secinfo = BigInt(pageType) << 8n;
-      for (; c < p.length; c += PAGE) {
-        const addr = enclOf(k, enclId).base + Number(p.offset + c);
-        reclaimDirect(k, pid);
-        const entry = loadForModify(k, pid, enclId, addr);
-        if (typeof entry === 'number') {
-          ret = entry;
-          break;
-        }
-        // "Regular pages can change type to TCS or TRIM but TCS pages can only be trimmed."
-        if (!(entry.type === SgxPageType.REG || (entry.type === SgxPageType.TCS && pageType === SgxPageType.TRIM))) {
-          ret = -EINVAL;
-          break;
-        }
-        const maxProtRestore = entry.maxProt;
-        const restore = (): void => {
-          enclMut(k, enclId).updatePage(addr, { maxProt: maxProtRestore });
-        };
-        if (entry.type === SgxPageType.REG && pageType === SgxPageType.TCS) {
-          if (~entry.maxProt & (VM_READ | VM_WRITE)) {
-            ret = -EPERM;
-            break;
-          }
-          enclMut(k, enclId).updatePage(addr, { maxProt: VM_READ | VM_WRITE });
-          // "Prevent page from being reclaimed while mutex is released."
-          if (!platformMut(k, platformId).unmarkReclaimable(entry.epc!)) {
-            restore();
-            ret = -EAGAIN;
-            break;
-          }
-          zapEnclavePtes(k, enclId, enclOf(k, enclId), addr);
-          platformMut(k, platformId).markReclaimable(entry.epc!);
-        }
-        const r = platformMut(k, platformId).hw.emodt(secinfo, entry.epc!);
-        if (r.kind === 'fault') {
+    const secinfo = BigInt(pageType) << 8n;
+    /** sgx_enclave_modify_types() for one page. */
+    const modify = (addr: number, entry: EnclPage): number => {
+      // "Regular pages can change type to TCS or TRIM but TCS pages can only be trimmed."
+      if (!(entry.type === SgxPageType.REG || (entry.type === SgxPageType.TCS && pageType === SgxPageType.TRIM))) return -EINVAL;
+      const maxProtRestore = entry.maxProt;
+      const restore = (): void => {
+        enclMut(k, enclId).updatePage(addr, { maxProt: maxProtRestore });
+      };
+      if (entry.type === SgxPageType.REG && pageType === SgxPageType.TCS) {
+        if (~entry.maxProt & (VM_READ | VM_WRITE)) return -EPERM;
+        enclMut(k, enclId).updatePage(addr, { maxProt: VM_READ | VM_WRITE });
+        // "Prevent page from being reclaimed while mutex is released."
+        if (!platformMut(k, platformId).unmarkReclaimable(entry.epc!)) {
           restore();
-          ret = -EFAULT;
-          break;
+          return -EAGAIN;
         }
-        if (r.kind === 'error') {
-          p.result = BigInt(r.code);
-          restore();
-          ret = -EFAULT;
-          break;
-        }
-        if (enclaveEtrack(k, enclId)) {
-          ret = -EFAULT;
-          break;
-        }
-        enclMut(k, enclId).updatePage(addr, { type: pageType as SgxPageType });
+        zapEnclavePtes(k, enclId, enclOf(k, enclId), addr);
+        platformMut(k, platformId).markReclaimable(entry.epc!);
       }
-    }
-    p.count = c;
+      const r = platformMut(k, platformId).hw.emodt(secinfo, entry.epc!);
+      if (r.kind === 'fault') {
+        restore();
+        return -EFAULT;
+      }
+      if (r.kind === 'error') {
+        p.result = BigInt(r.code);
+        restore();
+        return -EFAULT;
+      }
+      if (enclaveEtrack(k, enclId)) return -EFAULT;
+      enclMut(k, enclId).updatePage(addr, { type: pageType as SgxPageType });
+      return 0;
+    };
+    // "The only new page types allowed by hardware are PT_TCS and PT_TRIM."
+    const allowed = pageType === SgxPageType.TCS || pageType === SgxPageType.TRIM;
+    const { ret, count } = allowed ? modifyLoop(k, pid, enclId, p.offset, p.length, modify) : { ret: -EINVAL, count: 0n };
+    p.count = count;
     if (writeArg(k, pid, arg, SGX_ENCLAVE_MODIFY_TYPES, p)) return -EFAULT;
     return ret;
   };
@@ -388,38 +368,21 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (!validOffLen(enclOf(k, enclId), p.offset, p.length)) return -EINVAL;
     if (p.count) return -EINVAL;
     const rwx = SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
-    let ret = 0;
-    let c = 0n;
-    for (; c < p.length; c += PAGE) {
-      const addr = enclOf(k, enclId).base + Number(p.offset + c);
-      reclaimDirect(k, pid);
-      const entry = loadForModify(k, pid, enclId, addr);
-      if (typeof entry === 'number') {
-        ret = entry;
-        break;
-      }
-      if (entry.type !== SgxPageType.TRIM) {
-        ret = -EPERM;
-        break;
-      }
+    const { ret, count } = modifyLoop(k, pid, enclId, p.offset, p.length, (addr, entry) => {
+      if (entry.type !== SgxPageType.TRIM) return -EPERM;
       // "ENCLS[EMODPR] is a no-op instruction used to inform if ENCLU[EACCEPT] was run from within the enclave."
       const r = platformMut(k, platformId).hw.emodpr(rwx, entry.epc!);
-      if (!(r.kind === 'fault' && r.vector === X86_TRAP_PF)) {
-        ret = -EPERM;
-        break;
-      }
-      if (!platformMut(k, platformId).unmarkReclaimable(entry.epc!)) {
-        ret = -EBUSY;
-        break;
-      }
+      if (!(r.kind === 'fault' && r.vector === X86_TRAP_PF)) return -EPERM;
+      if (!platformMut(k, platformId).unmarkReclaimable(entry.epc!)) return -EBUSY;
       zapEnclavePtes(k, enclId, enclOf(k, enclId), addr);
       sgxEnclFreeEpcPage(k, platformId, entry.epc!, pid);
       const e = enclMut(k, enclId);
       e.secsChildCnt--;
       e.deletePage(addr);
       sgxEnclShrink(k, enclId, null, pid);
-    }
-    p.count = c;
+      return 0;
+    });
+    p.count = count;
     if (writeArg(k, pid, arg, SGX_ENCLAVE_REMOVE_PAGES, p)) return -EFAULT;
     return ret;
   };
@@ -485,10 +448,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
       return mayMap(k, pid, id, start, end, newflags);
     },
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. */
-    open(k: Kernel, pid: number, vma: Vma): void {
-      const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
-    },
+    open: sgxVmaOpen,
   });
 
   const enclaveFops: SgxFileOperations = Object.freeze({
@@ -497,11 +457,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     sgxDesign: designKey,
     sgxRole: 'enclave' as const,
     /** sgx_open(): one struct sgx_encl per open file; no anon inode. */
-    open(k: Kernel, _pid: number, file: OpenFile): number {
-      const id = k.newObject(new SgxEncl(platformId));
-      k.setFilePrivateData(file.id, id);
-      return 0;
-    },
+    open: (k: Kernel, _pid: number, file: OpenFile): number => sgxOpenEnclave(k, platformId, file),
     /** sgx_release(): drain mm_list (each drop puts a reference), then the file's reference: sgx_encl_release(). */
     release(k: Kernel, file: OpenFile): void {
       const id = file.privateData as number;
@@ -513,9 +469,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
       const ret = mayMap(k, pid, id, vma.start, vma.end, vma.flags);
       if (ret) return ret;
       sgxEnclMmAdd(k, id, pid);
-      vma.ops = vmOps;
-      vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
-      vma.privateData = id;
+      sgxMmapSetup(vma, vmOps, id);
       return 0;
     },
     /** sgx_get_unmapped_area(): MAP_PRIVATE -> -EINVAL; MAP_FIXED -> addr; else the mm's allocator. */
@@ -527,8 +481,7 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     unlocked_ioctl: sgxIoctl,
   });
 
-  /** sgx_provision_fops: only .owner; opening it is the whole point. */
-  const provisionFops: SgxFileOperations = Object.freeze({ name: 'sgx_provision_fops', sgxPlatform: platformId, sgxDesign: designKey, sgxRole: 'provision' as const });
+  const provisionFops = sgxProvisionFops(platformId, designKey);
 
   return { enclaveFops, provisionFops, vmOps, options };
 }

@@ -23,18 +23,16 @@ import type { OpenFile, VmaDraft } from '../../../fs/types.js';
 import type { FaultAccess, Vma } from '../../../mm/vma.js';
 import { copyFromUser } from '../../../kernel/uaccess.js';
 import { vfsRead } from '../../../fs/read_write.js';
-
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, ENOIOCTLCMD } from '../../../abi/errno.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { FMODE_READ } from '../../../abi/fcntl.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import {
   SGX_SECINFO_PAGE_TYPE_MASK,
   SIGSTRUCT_SIZE,
   SgxPageType,
 } from '../../../arch/x86/sgx/arch.js';
-
 import { type StructLayout } from '../../../userspace/struct.js';
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl, type EnclPage } from '../common/encl.js';
 import {
@@ -46,8 +44,8 @@ import {
 } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
 import { addPagesLoop, readArg, returnToUser, secinfoFlagsOf, sgxEnclAddPage, sgxEnclInit, sgxEnclMmAdd, uptr, validateOffsetLength, validateSecinfo, writeArg } from '../common/ioctl.js';
-import type { SgxFileOperations } from '../common/install.js';
-import { enclIdOfVma, isSgxVma, type SgxVmOperations } from '../common/vma.js';
+import { sgxOpenEnclave, type SgxFileOperations } from '../common/install.js';
+import { enclIdOfVma, isSgxVma, sgxMmapSetup, sgxVmaOpen, type SgxVmOperations } from '../common/vma.js';
 import { mainlineDriver } from '../mainline/driver.js';
 import { SGX_PAGE_MEASURE } from '../mainline/uapi.js';
 
@@ -331,10 +329,7 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
       return 0;
     },
     /** sgx_vma_open(): the (new) VMA's mm joins mm_list. */
-    open(k: Kernel, pid: number, vma: Vma): void {
-      const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
-    },
+    open: sgxVmaOpen,
   });
 
   const enclaveFops: SgxFileOperations = Object.freeze({
@@ -343,12 +338,7 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
     sgxDesign: spec.designKey,
     sgxRole: 'enclave' as const,
     /** sgx_open(): one enclave per open file; no anon inode. */
-    open(k: Kernel, _pid: number, file: OpenFile): number {
-      const id = k.newObject(new SgxEncl(platformId));
-      enclMut(k, id).extra = NO_ENCL_STATE;
-      k.setFilePrivateData(file.id, id);
-      return 0;
-    },
+    open: (k: Kernel, _pid: number, file: OpenFile): number => sgxOpenEnclave(k, platformId, file, NO_ENCL_STATE),
     /** sgx_release() -> sgx_encl_release(), then the references on the source files are dropped. */
     release(k: Kernel, file: OpenFile): void {
       const id = file.privateData;
@@ -363,9 +353,7 @@ export function lsmCoreDriver(platformId: number, spec: LsmCoreSpec): LsmCoreDri
       const rc = mapCheck(k, pid, id, vma.start, vma.end, protOf(vma.flags));
       if (rc) return rc;
       sgxEnclMmAdd(k, id, pid);
-      vma.ops = vmOps;
-      vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
-      vma.privateData = id;
+      sgxMmapSetup(vma, vmOps, id);
       noteMapped(k, id, vma.start, vma.end, vma.flags);
       return 0;
     },

@@ -37,7 +37,7 @@ import { copyFromUser } from '../../../kernel/uaccess.js';
 import { archGetUnmappedAreaTopdown } from '../../../mm/mmap.js';
 import { EBADF, EBUSY, EEXIST, EFAULT, EFBIG, EINVAL, ENOIOCTLCMD } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE } from '../../../abi/mman.js';
-import { VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
+import { VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { _IOC_SIZE } from '../../../abi/ioctl.js';
 import {
@@ -83,9 +83,9 @@ import {
   sgxEnclRelease,
 } from '../common/epc.js';
 import { sgxUserFaultVia, type VmFault } from '../common/fault.js';
-import { returnToUser, secinfoFlagsOf, sgxEinitRetry, sgxEnclMmAdd, sgxReservedMasks, uptr } from '../common/ioctl.js';
-import type { SgxFileOperations } from '../common/install.js';
-import { enclIdOfVma, insertPfn, type SgxVmOperations } from '../common/vma.js';
+import { returnToUser, secinfoFlagsOf, sgxEinitRetry, sgxReservedMasks, uptr } from '../common/ioctl.js';
+import { sgxOpenEnclave, sgxProvisionFops, type SgxFileOperations } from '../common/install.js';
+import { enclIdOfVma, insertPfn, sgxMmapSetup, sgxVmaOpen, type SgxVmOperations } from '../common/vma.js';
 import {
   V20_ENCLAVE_ADD_PAGE,
   V20_ENCLAVE_CREATE,
@@ -577,10 +577,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     ...(patches.mayMprotect ? { may_mprotect: patches.mayMprotect } : {}),
     ...(patches.mprotect ? { mprotect: patches.mprotect } : {}),
     /** sgx_vma_open(): the mm joins the enclave's mm_list. */
-    open(k: Kernel, pid: number, vma: Vma): void {
-      const id = enclIdOfVma(vma);
-      if (id !== null && k.objects.has(id)) sgxEnclMmAdd(k, id, pid);
-    },
+    open: sgxVmaOpen,
   });
 
   // ------------------------------------------------------------------ file operations
@@ -591,12 +588,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
     sgxDesign: designKey,
     sgxRole: 'enclave' as const,
     /** sgx_open() (v20 main.c): one struct sgx_encl per open file, in file->private_data; no anon inode. */
-    open(k: Kernel, _pid: number, file: OpenFile): number {
-      const id = k.newObject(new SgxEncl(platformId));
-      enclMut(k, id).extra = NO_STATE;
-      k.setFilePrivateData(file.id, id);
-      return 0;
-    },
+    open: (k: Kernel, _pid: number, file: OpenFile): number => sgxOpenEnclave(k, platformId, file, NO_STATE),
     /** sgx_release() -> sgx_encl_release(): the worker holds a reference per request, so it runs first; then the design's clean-up. */
     release(k: Kernel, file: OpenFile): void {
       const id = file.privateData;
@@ -612,9 +604,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
         const r = patches.mmapCheck(k, pid, id, file, vma);
         if (r) return r;
       }
-      vma.ops = vmOps;
-      vma.flags = (vma.flags | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO) >>> 0;
-      vma.privateData = file.privateData;
+      sgxMmapSetup(vma, vmOps, file.privateData);
       patches.mmapFinish?.(k, pid, id, vma);
       return 0;
     },
@@ -638,7 +628,7 @@ export function v20Driver(platformId: number, designKey: string, options: V20Opt
   });
 
   /** sgx_provision_fops (v20 main.c): only .owner. */
-  const provisionFops: SgxFileOperations = Object.freeze({ name: 'sgx_provision_fops', sgxPlatform: platformId, sgxDesign: designKey, sgxRole: 'provision' as const });
+  const provisionFops = sgxProvisionFops(platformId, designKey);
 
   return { enclaveFops, provisionFops, vmOps, options };
 }
