@@ -1,0 +1,62 @@
+// The explorer (issue #7 speed targets): states/s for D1 from scenarios/explore.yaml under
+// builtin:strict on one core (this thread), then with 2 worker threads, on the same search in the
+// same run; prints both rates and their ratio (targets: >= 50,000 states/s on one core; >= 1.6x
+// with 2 workers on a 2-core machine). "States" are successor states generated and fingerprinted
+// (duplicates included), as TLC counts "states generated". The worker run needs the compiled
+// dist/src/cli/explore-worker.js, which `npm run bench` builds first.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../src/scenario/load.js';
+import { registryDesignRefs } from '../src/scenario/run-boot.js';
+import { nodeCrypto } from '../src/platform/node/crypto.js';
+import { buildWorld, explore } from '../src/analysis/explore/index.js';
+import { WorkerPool } from '../src/cli/explore-pool.js';
+import '../src/drivers/sgx/index.js';
+import { now, type Bench } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const scenarioFile = join(root, 'scenarios/explore.yaml');
+const DEPTH = Number(process.env.EXPLORE_BENCH_DEPTH ?? 7);
+
+const bench: Bench = {
+  id: 'explore',
+  title: `explorer: D1 from scenarios/explore.yaml under builtin:strict, I1+I2 to depth ${DEPTH} (EXPLORE_BENCH_DEPTH)`,
+  async run(ctx) {
+    const text = readFileSync(scenarioFile, 'utf8');
+    const host = { readFile: (p: string) => new Uint8Array(readFileSync(p)), crypto: nodeCrypto };
+    const world = () => {
+      const r = loadScenario(text, scenarioFile, { designs: registryDesignRefs() });
+      if (!r.ok) throw new Error('scenarios/explore.yaml does not load');
+      return buildWorld(r.scenario, host, { design: 'D1' });
+    };
+    const opts = { depth: DEPTH, invariants: ['I1', 'I2'] as const, now };
+    const one = await explore(world(), { ...opts, invariants: [...opts.invariants] });
+    const rate1 = (one.search.generated / one.search.elapsedMs) * 1000;
+    ctx.report('1 core: states generated', one.search.generated, 'states', `${one.search.distinct.toLocaleString('en-US')} distinct, levels ${one.search.perLevel.join(' ')}`);
+    ctx.report('1 core: time', one.search.elapsedMs / 1000, 's');
+    ctx.report('1 core: rate', Math.round(rate1), 'states/s');
+    ctx.ratio('1 core: rate / 50,000 states/s', rate1 / 50000, 1, { higherIsBetter: true });
+    const script = join(root, 'dist/src/cli/explore-worker.js');
+    if (!existsSync(script)) {
+      ctx.log(`2 workers: skipped (${script} is missing; run npm run build)`);
+      return;
+    }
+    const pool = new WorkerPool(script, { scenarioText: text, scenarioFile, design: 'D1' }, 2);
+    try {
+      // Let the workers build their worlds before the clock starts (as the first level would).
+      await explore(world(), { depth: 1, invariants: ['I1'], expander: pool });
+      const two = await explore(world(), { ...opts, invariants: [...opts.invariants], expander: pool });
+      const rate2 = (two.search.generated / two.search.elapsedMs) * 1000;
+      if (two.search.generated !== one.search.generated || two.search.distinct !== one.search.distinct) ctx.log('WARNING: the 2-worker search counted differently from the 1-core search');
+      ctx.report('2 workers: time', two.search.elapsedMs / 1000, 's');
+      ctx.report('2 workers: rate', Math.round(rate2), 'states/s');
+      ctx.ratio('2 workers / 1 core', rate2 / rate1, 1.6, { higherIsBetter: true });
+    } finally {
+      await pool.close();
+    }
+  },
+};
+
+export default bench;
