@@ -50,7 +50,7 @@ export class WorkerPool implements LevelExpander {
     this.ready = Promise.all(starts).then(() => undefined);
   }
 
-  async expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void> {
+  async expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, last: boolean, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void> {
     await this.ready;
     const results: (ChunkResult | undefined)[] = new Array(paths.length);
     let next = 0;
@@ -86,7 +86,7 @@ export class WorkerPool implements LevelExpander {
           };
           w.on('message', onMsg);
           const p = paths[index];
-          w.postMessage({ type: 'expand', index, paths: p, count: counts[index], len, mask }, [p.buffer as ArrayBuffer]);
+          w.postMessage({ type: 'expand', index, paths: p, count: counts[index], len, mask, last }, [p.buffer as ArrayBuffer]);
         };
         step();
       });

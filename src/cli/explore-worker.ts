@@ -17,9 +17,9 @@ try {
   const w = buildWorld(r.scenario, nodeRunHost, { ...(init.design ? { design: init.design } : {}), ...(init.policy ? { policy: init.policy } : {}), ...(init.slots ? { slots: init.slots } : {}), ...(init.enclavePages ? { enclavePages: init.enclavePages } : {}) });
   const alphabet = buildAlphabet(w, { ...(init.sgx2 === false ? { sgx2: false } : {}), ...(init.close ? { close: true } : {}) });
   const ex = new Expander(w, alphabet);
-  port.on('message', (m: { type: string; index: number; paths: Int32Array; count: number; len: number; mask: number }) => {
+  port.on('message', (m: { type: string; index: number; paths: Int32Array; count: number; len: number; mask: number; last: boolean }) => {
     try {
-      const r2 = ex.expand(m.paths, m.len, m.count, m.mask);
+      const r2 = ex.expand(m.paths, m.len, m.count, m.mask, m.last);
       const out = { state: r2.state.slice(), action: r2.action.slice(), hi: r2.hi.slice(), lo: r2.lo.slice(), viol: r2.viol.slice(), count: r2.count, generated: r2.generated };
       port.postMessage({ type: 'result', index: m.index, result: out }, [out.state.buffer, out.action.buffer, out.hi.buffer, out.lo.buffer, out.viol.buffer]);
     } catch (e) {

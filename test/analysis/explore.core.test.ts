@@ -96,9 +96,9 @@ describe('search', () => {
     // Expand the chunks last-first (as a slow first worker would), hand results over in order.
     const inner = localExpander(w, alphabet).expander;
     const reversed: LevelExpander = {
-      async expandLevel(paths, counts, len, mask, onResult) {
+      async expandLevel(paths, counts, len, mask, last, onResult) {
         const res: ChunkResult[] = [];
-        for (let i = paths.length - 1; i >= 0; i--) res[i] = inner.expand(paths[i], len, counts[i], mask);
+        for (let i = paths.length - 1; i >= 0; i--) res[i] = inner.expand(paths[i], len, counts[i], mask, last);
         for (let i = 0; i < res.length; i++) if (!onResult(i, res[i])) break;
       },
     };

@@ -258,6 +258,29 @@ function adapterSupport(w: World): { restrict: boolean; modt: boolean; remove: b
   };
 }
 
+/**
+ * Whether one application of the action can make a state violate an invariant that the state
+ * before it did not: only what can make a mapping or an enclave page executable or writable, add
+ * a page with a source, or change bytes can (mmap, mprotect, ADD, a store, EMODPE). open, close,
+ * passing an fd, munmap, CREATE, INIT, the SGX2 ioctls (which only restrict, retype or remove) and
+ * enclave calls that only EACCEPT (an accepted page has no X) cannot; on the last level the
+ * search applies only the others (docs/explorer.md "Search").
+ */
+export function mayCreateViolation(a: Action): boolean {
+  switch (a.kind) {
+    case 'mmap':
+    case 'mmap-encl':
+    case 'mprotect':
+    case 'write':
+    case 'add':
+      return true;
+    case 'enter':
+      return (a.program ?? []).some((op) => op.op === 'emodpe');
+    default:
+      return false;
+  }
+}
+
 /** The SECS the explorer's CREATE passes: ELRANGE, one SSA frame, 64-bit, DEBUG, XFRM x87|SSE. */
 export function exploreSecs(w: World): Uint8Array {
   return encodeStruct(SGX_SECS, {

@@ -5,7 +5,7 @@
 // the open invariants on it. The same code runs in the main thread (--workers 1) and in each
 // worker thread; it is pure and deterministic, so the results do not depend on who runs it.
 import type { Kernel } from '../../kernel/kernel.js';
-import { actionEnabled, applyAction, type Action } from './actions.js';
+import { actionEnabled, applyAction, mayCreateViolation, type Action } from './actions.js';
 import { Canonicalizer } from './canon.js';
 import { FingerprintSet } from './hash.js';
 import { checkInvariants, type Ghost } from './invariants.js';
@@ -64,6 +64,8 @@ export class Expander {
   readonly canon: Canonicalizer;
   private readonly stack: Frame[];
   private readonly cur: number[] = [];
+  /** The actions that can create a violation (all the last level needs). */
+  private readonly violators: readonly Action[];
 
   constructor(
     readonly w: World,
@@ -71,6 +73,7 @@ export class Expander {
   ) {
     this.canon = new Canonicalizer(w);
     this.stack = [{ k: w.k0, ghost: w.ghost0 }];
+    this.violators = alphabet.filter(mayCreateViolation);
   }
 
   /** The state at the end of `path` (from the root). Throws if an action of the path is not enabled (a corrupt path). */
@@ -93,9 +96,11 @@ export class Expander {
 
   /**
    * Expand `n` states whose paths (each `len` action ids) are packed in `paths`; check the
-   * invariants in `mask` on every successor that is new within the chunk.
+   * invariants in `mask` on every successor that is new within the chunk. On the `last` level
+   * (its successors are checked, never expanded) only actions that can create a violation are applied.
    */
-  expand(paths: Int32Array, len: number, n: number, mask: number): ChunkResult {
+  expand(paths: Int32Array, len: number, n: number, mask: number, last = false): ChunkResult {
+    const actions = last ? this.violators : this.alphabet;
     const out = new Growable();
     const seen = new FingerprintSet(1 << 12);
     let generated = 0;
@@ -103,7 +108,7 @@ export class Expander {
       const parent = this.stateOf(paths.subarray(i * len, i * len + len));
       const [phi, plo] = this.canon.fingerprint(parent.k, parent.ghost);
       seen.add(phi, plo);
-      for (const a of this.alphabet) {
+      for (const a of actions) {
         if (!actionEnabled(this.w, parent.k, a)) continue;
         const k = parent.k.clone();
         const r = applyAction(this.w, k, parent.ghost, a);

@@ -60,8 +60,8 @@ export function localExpander(w: World, alphabet: readonly Action[]): LevelExpan
   const ex = new Expander(w, alphabet);
   return {
     expander: ex,
-    expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void> {
-      for (let i = 0; i < paths.length; i++) if (!onResult(i, ex.expand(paths[i], len, counts[i], mask))) break;
+    expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, last: boolean, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void> {
+      for (let i = 0; i < paths.length; i++) if (!onResult(i, ex.expand(paths[i], len, counts[i], mask, last))) break;
       return Promise.resolve();
     },
   };

@@ -14,10 +14,10 @@ import type { Action } from './actions.js';
 export interface LevelExpander {
   /**
    * Expand the chunks: chunk c has `counts[c]` states whose paths (each `len` action ids) are
-   * packed in `paths[c]`. `onResult` is called with each chunk's result in chunk order (0, 1,
+   * packed in `paths[c]`; `last`: the successors are the deepest level (see Expander.expand()). `onResult` is called with each chunk's result in chunk order (0, 1,
    * 2, ...); when it returns false, no more chunks need expanding (the expander may stop early).
    */
-  expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void>;
+  expandLevel(paths: readonly Int32Array[], counts: readonly number[], len: number, mask: number, last: boolean, onResult: (chunk: number, r: ChunkResult) => boolean): Promise<void>;
 }
 
 export interface SearchOptions {
@@ -127,7 +127,7 @@ export async function search(alphabet: readonly Action[], rootFp: readonly [numb
     const newlyViolated: [InvariantId, number][] = [];
     let stillOpen = open;
     let complete = true;
-    await expander.expandLevel(paths, counts, depth, open, (ci, r) => {
+    await expander.expandLevel(paths, counts, depth, open, depth + 1 === opts.depth, (ci, r) => {
       generated += r.generated;
       for (let i = 0; i < r.count; i++) {
         if (!visited.add(r.hi[i], r.lo[i])) continue;
