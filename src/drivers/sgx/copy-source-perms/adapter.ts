@@ -5,11 +5,10 @@
 //     only; `perms` is ignored, which is D1's point);
 //   - the SGX2 ioctls (RESTRICT_PERMISSIONS, MODIFY_TYPES, REMOVE_PAGES) do not exist in D1.
 import { ENOTTY } from '../../../abi/errno.js';
-import { O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED, PROT_READ } from '../../../abi/mman.js';
-import { SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
+import { MAP_SHARED, PROT_READ } from '../../../abi/mman.js';
 import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
-import { ioctlStruct } from '../mainline/adapter.js';
+import { designAdapter, ioctlStruct } from '../common/adapter.js';
+import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../v20/install.js';
 import {
   D1_ENCLAVE_ADD,
   D1_ENCLAVE_CREATE,
@@ -24,8 +23,9 @@ import {
   SGX_ENCLAVE_ADD_TCS,
 } from './uapi.js';
 
-export const D1_ENCLAVE_PATH = '/dev/sgx/enclave';
-export const D1_PROVISION_PATH = '/dev/sgx/provision';
+/** The v20 nodes (the seed thread is about the v20 driver). */
+export const D1_ENCLAVE_PATH = V20_ENCLAVE_PATH;
+export const D1_PROVISION_PATH = V20_PROVISION_PATH;
 
 /** struct sgx_enclave_add .type for a neutral add. */
 export function d1AddType(a: Pick<NeutralAdd, 'type' | 'measure'>): number {
@@ -39,17 +39,15 @@ export const D1_NO_SGX2 = 'D1 (2019-05-17) has no SGX2 ioctls: EAUG pages come o
 /** Why raw SECINFO overrides are unsupported on D1. */
 export const D1_NO_SECINFO = 'D1 takes no SECINFO from userspace: the EPCM permissions are the source VMA\'s R/W/X and .type holds only the page type and the measure bit';
 
-export const d1Adapter: DesignAdapter = {
-  openEnclave: (p, flags = O_RDWR) => p.open(D1_ENCLAVE_PATH, flags),
-  openProvision: (p, flags = O_RDWR) => p.open(D1_PROVISION_PATH, flags),
+export const d1Adapter: DesignAdapter = designAdapter({
+  enclavePath: D1_ENCLAVE_PATH,
+  provisionPath: D1_PROVISION_PATH,
   /**
    * Hold ELRANGE the D1 way: the seed's `enclave_addr = mmap(NULL, size, PROT_READ, MAP_SHARED,
    * enclave_fd, 0)` (naturally aligned by get_unmapped_area()), which CREATE requires.
    */
   reserve: (p, fd, size) => p.mmap(0, size, PROT_READ, MAP_SHARED, fd, 0),
-  create(p, fd, secs): NeutralResult {
-    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_CREATE, D1_ENCLAVE_CREATE, { src: secs }).ret };
-  },
+  create: { cmd: D1_IOC_ENCLAVE_CREATE, layout: D1_ENCLAVE_CREATE },
   addPages(p, fd, a): NeutralResult {
     if (a.secinfoFlags !== undefined || a.secinfoReserved !== undefined) {
       return { ret: -ENOTTY, unsupported: D1_NO_SECINFO };
@@ -60,15 +58,7 @@ export const d1Adapter: DesignAdapter = {
     // The bytes added: what the kernel took off .size (it writes the struct back in every case).
     return { ret: r.ret, count: typeof left === 'bigint' ? Number(size - left) : 0 };
   },
-  init(p, fd, sigstruct): NeutralResult {
-    if (sigstruct.length !== SIGSTRUCT_SIZE) throw new Error(`a SIGSTRUCT is ${SIGSTRUCT_SIZE} bytes`);
-    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_INIT, D1_ENCLAVE_INIT, { sigstruct }).ret };
-  },
-  provision(p, fd, provisionFd): NeutralResult {
-    return { ret: ioctlStruct(p, fd, D1_IOC_ENCLAVE_SET_ATTRIBUTE, D1_ENCLAVE_SET_ATTRIBUTE, { attribute_fd: provisionFd }).ret };
-  },
-  restrictPermissions: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
-  modifyTypes: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
-  removePages: (): NeutralResult => ({ ret: -ENOTTY, unsupported: D1_NO_SGX2 }),
-  map: (p, fd, addr, len, prot, flags = MAP_SHARED | MAP_FIXED) => p.mmap(addr, len, prot, flags, fd, 0),
-};
+  init: { cmd: D1_IOC_ENCLAVE_INIT, layout: D1_ENCLAVE_INIT },
+  provision: { cmd: D1_IOC_ENCLAVE_SET_ATTRIBUTE, layout: D1_ENCLAVE_SET_ATTRIBUTE, field: 'attribute_fd' },
+  noSgx2: D1_NO_SGX2,
+});

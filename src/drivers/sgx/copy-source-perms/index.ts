@@ -4,12 +4,9 @@ import type { Kernel } from '../../../kernel/kernel.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { designKey, designSymbols, type DeviceSpec, type InstallOptions, type LoaderKind, type LoaderSupport, type SgxDesign, type SgxInstall } from '../design.js';
 import { registerDesign } from '../registry.js';
-import { createPlatform, registerDevice } from '../common/install.js';
-import { note } from '../common/epc.js';
-import type { SgxPlatform } from '../common/platform.js';
-import { SGX_ENCLAVE_DEVICE_LABEL, SGX_PROVISION_DEVICE_LABEL } from '../mainline/index.js';
+import { v20Install, V20_DEVICES } from '../v20/install.js';
 import { copySourcePermsDriver, d1Options } from './driver.js';
-import { d1Adapter, D1_ENCLAVE_PATH, D1_PROVISION_PATH } from './adapter.js';
+import { d1Adapter } from './adapter.js';
 import { d1SeedLoader } from './loader.js';
 import { D1_IOCTLS, SGX_ENCLAVE_ADD_MEASURE, SGX_ENCLAVE_ADD_REG, SGX_ENCLAVE_ADD_TCS, SGX_MAGIC } from './uapi.js';
 
@@ -20,10 +17,8 @@ import { D1_IOCTLS, SGX_ENCLAVE_ADD_MEASURE, SGX_ENCLAVE_ADD_REG, SGX_ENCLAVE_AD
  */
 export const D1_CHRDEV_MAJOR = 254;
 
-export const D1_DEVICES: readonly DeviceSpec[] = [
-  { role: 'enclave', path: D1_ENCLAVE_PATH, misc: null, label: SGX_ENCLAVE_DEVICE_LABEL, mode: 0o666 },
-  { role: 'provision', path: D1_PROVISION_PATH, misc: null, label: SGX_PROVISION_DEVICE_LABEL, mode: 0o600 },
-];
+/** The v20 nodes: /dev/sgx/enclave (whose open() hands out the anon-inode enclave file) and /dev/sgx/provision. */
+export const D1_DEVICES: readonly DeviceSpec[] = V20_DEVICES;
 
 const LOADERS: Readonly<Partial<Record<LoaderKind, LoaderSupport>>> = {
   careful: { kind: 'native' },
@@ -89,18 +84,18 @@ export const D1: SgxDesign = registerDesign(
       symbols: () => designSymbols(design),
       install(k: Kernel, opts: InstallOptions): SgxInstall {
         const o = d1Options(opts.driver);
-        const platform = createPlatform(k, opts);
-        const hw = k.object<SgxPlatform>(platform).hw;
-        // v20 sgx_drv_probe(): "SGX is not enabled in the core" / "The public key MSRs are not writable" -> -ENODEV.
-        if (!hw.config.sgx1 || !hw.config.flc) {
-          note(k, 0, `sgx: ${design.key}: no ${hw.config.sgx1 ? 'flexible launch control' : 'SGX1'}; /dev/sgx/enclave not registered (-ENODEV)`);
-          return { design, platform, devices: {} };
-        }
-        const drv = copySourcePermsDriver(platform, design.key, o);
-        // v20 sgx_dev_init(): "sgx/enclave" (minor 0), then "sgx/provision" (minor 1).
-        registerDevice(k, D1_DEVICES[0], drv.deviceFops, D1_CHRDEV_MAJOR);
-        registerDevice(k, D1_DEVICES[1], drv.provisionFops, D1_CHRDEV_MAJOR);
-        return { design, platform, devices: { enclave: D1_ENCLAVE_PATH, provision: D1_PROVISION_PATH } };
+        // v20 sgx_drv_probe() (-ENODEV without SGX1 or flexible launch control), sgx_dev_init(): "sgx/enclave" (minor 0), then "sgx/provision" (minor 1).
+        return v20Install(
+          k,
+          opts,
+          design,
+          (platform) => {
+            const drv = copySourcePermsDriver(platform, design.key, o);
+            return { enclaveFops: drv.deviceFops, provisionFops: drv.provisionFops };
+          },
+          D1_DEVICES,
+          D1_CHRDEV_MAJOR,
+        );
       },
     };
     return design;

@@ -4,21 +4,15 @@ import type { Kernel } from '../../../kernel/kernel.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { designKey, designSymbols, type DeviceSpec, type HookSpec, type InstallOptions, type LoaderKind, type LoaderSupport, type SgxDesign, type SgxInstall } from '../design.js';
 import { registerDesign } from '../registry.js';
-import { createPlatform, registerDevice } from '../common/install.js';
-import { note } from '../common/epc.js';
-import type { SgxPlatform } from '../common/platform.js';
-import { SGX_ENCLAVE_DEVICE_LABEL, SGX_PROVISION_DEVICE_LABEL } from '../mainline/index.js';
-import { dynamicMajor } from '../v20/index.js';
+import { v20Install, V20_DEVICES } from '../v20/install.js';
 import { lsmCoreDriver } from '../sigstruct-file/core.js';
 import { d3DriverSpec, d3Options } from './driver.js';
-import { d3Adapter, D3_ENCLAVE_PATH, D3_PROVISION_PATH } from './adapter.js';
+import { d3Adapter } from './adapter.js';
 import { d3Loader } from './loader.js';
 import { d3Ioctls, SGX_MAGIC, SGX_PAGE_EXEC_INTENT, SGX_PAGE_MEASURE, type D3Variant } from './uapi.js';
 
-export const D3_DEVICES: readonly DeviceSpec[] = [
-  { role: 'enclave', path: D3_ENCLAVE_PATH, misc: null, label: SGX_ENCLAVE_DEVICE_LABEL, mode: 0o666 },
-  { role: 'provision', path: D3_PROVISION_PATH, misc: null, label: SGX_PROVISION_DEVICE_LABEL, mode: 0o600 },
-];
+/** The v20 nodes (Andy's mails were about the v20 driver). */
+export const D3_DEVICES: readonly DeviceSpec[] = V20_DEVICES;
 
 const MAP_HOOKS: readonly HookSpec[] = [
   {
@@ -108,17 +102,7 @@ function d3Design(variant: D3Variant): SgxDesign {
     symbols: () => designSymbols(design),
     install(k: Kernel, opts: InstallOptions): SgxInstall {
       const o = d3Options(opts.driver);
-      const platform = createPlatform(k, opts);
-      const hw = k.object<SgxPlatform>(platform).hw;
-      if (!hw.config.sgx1 || !hw.config.flc) {
-        note(k, 0, `sgx: ${design.key}: no ${hw.config.sgx1 ? 'flexible launch control' : 'SGX1'}; /dev/sgx/enclave not registered (-ENODEV)`);
-        return { design, platform, devices: {} };
-      }
-      const drv = lsmCoreDriver(platform, d3DriverSpec(design.key, variant, o));
-      const major = dynamicMajor(k);
-      registerDevice(k, D3_DEVICES[0], drv.enclaveFops, major);
-      registerDevice(k, D3_DEVICES[1], drv.provisionFops, major);
-      return { design, platform, devices: { enclave: D3_ENCLAVE_PATH, provision: D3_PROVISION_PATH } };
+      return v20Install(k, opts, design, (platform) => lsmCoreDriver(platform, d3DriverSpec(design.key, variant, o)), D3_DEVICES);
     },
   };
   return design;

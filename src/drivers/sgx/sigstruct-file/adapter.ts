@@ -6,19 +6,20 @@
 //     on disk because it's dynamic or came from a network, the application can put it in a memfd"
 //     (CALCETrUfmyQ7ivNzQic0FyPXe1fmAnoK093jnz0i8DRn2LvdSA@mail.gmail.com, 2019-05-16);
 //   - provision: SET_ATTRIBUTE; the SGX2 operations do not exist (-ENOTTY, `unsupported`).
-import { ENOTTY, isErr } from '../../../abi/errno.js';
-import { MFD_CLOEXEC, O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED } from '../../../abi/mman.js';
+import { isErr } from '../../../abi/errno.js';
+import { MFD_CLOEXEC } from '../../../abi/fcntl.js';
 import { SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
 import type { UserProcess } from '../../../userspace/process.js';
 import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
-import { ioctlStruct, neutralSecinfo } from '../mainline/adapter.js';
+import { designAdapter, ioctlStruct, neutralSecinfo } from '../common/adapter.js';
 import { SGX_ENCLAVE_CREATE } from '../mainline/uapi.js';
 import { V20_ENCLAVE_SET_ATTRIBUTE } from '../v20/uapi.js';
+import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../v20/install.js';
 import { D2_ENCLAVE_ADD_PAGES, D2_ENCLAVE_INIT, D2_IOC_ENCLAVE_ADD_PAGES, D2_IOC_ENCLAVE_CREATE, D2_IOC_ENCLAVE_INIT, D2_IOC_ENCLAVE_SET_ATTRIBUTE, SGX_PAGE_MEASURE } from './uapi.js';
 
-export const D2_ENCLAVE_PATH = '/dev/sgx/enclave';
-export const D2_PROVISION_PATH = '/dev/sgx/provision';
+/** The v20 nodes (Andy's mails were about the v20 driver). */
+export const D2_ENCLAVE_PATH = V20_ENCLAVE_PATH;
+export const D2_PROVISION_PATH = V20_PROVISION_PATH;
 
 /** Why the SGX2 operations are unsupported (Andy's 2019 proposals have no SGX2 ioctls). */
 export const LSM2019_NO_SGX2 = "Andy Lutomirski's 2019 proposals have no SGX2 ioctls (RESTRICT_PERMISSIONS, MODIFY_TYPES, REMOVE_PAGES)";
@@ -40,12 +41,10 @@ export function sigstructMemfd(p: UserProcess, sigstruct: Uint8Array): number {
   return mfd;
 }
 
-export const d2Adapter: DesignAdapter = {
-  openEnclave: (p, flags = O_RDWR) => p.open(D2_ENCLAVE_PATH, flags),
-  openProvision: (p, flags = O_RDWR) => p.open(D2_PROVISION_PATH, flags),
-  create(p, fd, secs): NeutralResult {
-    return { ret: ioctlStruct(p, fd, D2_IOC_ENCLAVE_CREATE, SGX_ENCLAVE_CREATE, { src: secs }).ret };
-  },
+export const d2Adapter: DesignAdapter = designAdapter({
+  enclavePath: D2_ENCLAVE_PATH,
+  provisionPath: D2_PROVISION_PATH,
+  create: { cmd: D2_IOC_ENCLAVE_CREATE, layout: SGX_ENCLAVE_CREATE },
   addPages(p, fd, a: NeutralAdd): NeutralResult {
     const r = ioctlStruct(p, fd, D2_IOC_ENCLAVE_ADD_PAGES, D2_ENCLAVE_ADD_PAGES, {
       src: a.src,
@@ -65,11 +64,6 @@ export const d2Adapter: DesignAdapter = {
     p.close(mfd);
     return { ret };
   },
-  provision(p, fd, provisionFd): NeutralResult {
-    return { ret: ioctlStruct(p, fd, D2_IOC_ENCLAVE_SET_ATTRIBUTE, V20_ENCLAVE_SET_ATTRIBUTE, { attribute_fd: provisionFd }).ret };
-  },
-  restrictPermissions: (): NeutralResult => ({ ret: -ENOTTY, unsupported: LSM2019_NO_SGX2 }),
-  modifyTypes: (): NeutralResult => ({ ret: -ENOTTY, unsupported: LSM2019_NO_SGX2 }),
-  removePages: (): NeutralResult => ({ ret: -ENOTTY, unsupported: LSM2019_NO_SGX2 }),
-  map: (p, fd, addr, len, prot, flags = MAP_SHARED | MAP_FIXED) => p.mmap(addr, len, prot, flags, fd, 0),
-};
+  provision: { cmd: D2_IOC_ENCLAVE_SET_ATTRIBUTE, layout: V20_ENCLAVE_SET_ATTRIBUTE, field: 'attribute_fd' },
+  noSgx2: LSM2019_NO_SGX2,
+});

@@ -4,22 +4,15 @@ import type { Kernel } from '../../../kernel/kernel.js';
 import { SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { designKey, designSymbols, type DeviceSpec, type HookSpec, type InstallOptions, type LoaderKind, type LoaderSupport, type SgxDesign, type SgxInstall } from '../design.js';
 import { registerDesign } from '../registry.js';
-import { createPlatform, registerDevice } from '../common/install.js';
-import { note } from '../common/epc.js';
-import type { SgxPlatform } from '../common/platform.js';
-import { SGX_ENCLAVE_DEVICE_LABEL, SGX_PROVISION_DEVICE_LABEL } from '../mainline/index.js';
-import { dynamicMajor } from '../v20/index.js';
+import { v20Install, V20_DEVICES } from '../v20/install.js';
 import { lsmCoreDriver } from './core.js';
 import { d2DriverSpec, d2Options } from './driver.js';
-import { d2Adapter, D2_ENCLAVE_PATH, D2_PROVISION_PATH } from './adapter.js';
+import { d2Adapter } from './adapter.js';
 import { d2Loader } from './loader.js';
 import { D2_IOCTLS, SGX_MAGIC, SGX_PAGE_MEASURE } from './uapi.js';
 
 /** /dev/sgx/enclave and /dev/sgx/provision, as the v20 driver Andy's mails were about registers them. */
-export const D2_DEVICES: readonly DeviceSpec[] = [
-  { role: 'enclave', path: D2_ENCLAVE_PATH, misc: null, label: SGX_ENCLAVE_DEVICE_LABEL, mode: 0o666 },
-  { role: 'provision', path: D2_PROVISION_PATH, misc: null, label: SGX_PROVISION_DEVICE_LABEL, mode: 0o600 },
-];
+export const D2_DEVICES: readonly DeviceSpec[] = V20_DEVICES;
 
 export const D2_HOOKS: readonly HookSpec[] = [
   {
@@ -93,17 +86,7 @@ export const D2: SgxDesign = registerDesign(
       symbols: () => designSymbols(design),
       install(k: Kernel, opts: InstallOptions): SgxInstall {
         const o = d2Options(opts.driver);
-        const platform = createPlatform(k, opts);
-        const hw = k.object<SgxPlatform>(platform).hw;
-        if (!hw.config.sgx1 || !hw.config.flc) {
-          note(k, 0, `sgx: ${design.key}: no ${hw.config.sgx1 ? 'flexible launch control' : 'SGX1'}; /dev/sgx/enclave not registered (-ENODEV)`);
-          return { design, platform, devices: {} };
-        }
-        const drv = lsmCoreDriver(platform, d2DriverSpec(design.key, o));
-        const major = dynamicMajor(k);
-        registerDevice(k, D2_DEVICES[0], drv.enclaveFops, major);
-        registerDevice(k, D2_DEVICES[1], drv.provisionFops, major);
-        return { design, platform, devices: { enclave: D2_ENCLAVE_PATH, provision: D2_PROVISION_PATH } };
+        return v20Install(k, opts, design, (platform) => lsmCoreDriver(platform, d2DriverSpec(design.key, o)), D2_DEVICES);
       },
     };
     return design;

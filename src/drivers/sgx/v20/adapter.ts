@@ -9,14 +9,11 @@
 //   - init: SGX_IOC_ENCLAVE_INIT (a positive return is the EINIT error code);
 //   - provision: SGX_IOC_ENCLAVE_SET_ATTRIBUTE (same number and layout as mainline's PROVISION);
 //   - the SGX2 operations do not exist in v20 (-ENOTTY, `unsupported`).
-import { ENOTTY } from '../../../abi/errno.js';
-import { O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED } from '../../../abi/mman.js';
-import { SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
+
 import type { UserProcess } from '../../../userspace/process.js';
-import type { StructLayout, StructLiteral } from '../../../userspace/struct.js';
+
 import type { DesignAdapter, NeutralAdd, NeutralResult } from '../design.js';
-import { ioctlStruct, neutralSecinfo } from '../mainline/adapter.js';
+import { designAdapter, ioctlStruct, ioctlWith, neutralSecinfo } from '../common/adapter.js';
 import { enclIdOfFd } from '../common/knobs.js';
 import { enclOf } from '../common/epc.js';
 import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from './install.js';
@@ -32,7 +29,7 @@ import {
   V20_MRMASK_ALL,
 } from './uapi.js';
 
-export { V20_ENCLAVE_PATH, V20_PROVISION_PATH };
+export { V20_ENCLAVE_PATH, V20_PROVISION_PATH, ioctlWith };
 
 /** Why the SGX2 operations are unsupported on D0. */
 export const V20_NO_SGX2 = 'the v20 driver (2019-04) has no SGX2 ioctls: the mainline numbers are unknown commands';
@@ -41,11 +38,6 @@ export const V20_NO_LENGTH = 'v20 adds one page per ADD_PAGE: a zero length or a
 
 const PAGE = 4096n;
 const U64 = (1n << 64n) - 1n;
-
-/** Issue an ioctl with a freshly marshalled struct; the kernel's return value. */
-export function ioctlWith(p: UserProcess, fd: number, cmd: number, layout: StructLayout, lit: StructLiteral): number {
-  return p.ioctl(fd, cmd, p.struct(layout, lit));
-}
 
 /** The SECS.BASE of the enclave behind pid's fd (0 before CREATE or for a non-enclave fd): what the loader chose. */
 export function enclaveBaseOf(p: UserProcess, fd: number): bigint {
@@ -86,22 +78,15 @@ export function perPageAdd(p: UserProcess, fd: number, a: NeutralAdd, why: strin
  * `unsupported: noSgx2`), mmap of the device.
  */
 export function v20NeutralAdapter(addPages: (p: UserProcess, fd: number, a: NeutralAdd) => NeutralResult, noSgx2: string): DesignAdapter {
-  const none: NeutralResult = { ret: -ENOTTY, unsupported: noSgx2 };
-  return {
-    openEnclave: (p, flags = O_RDWR) => p.open(V20_ENCLAVE_PATH, flags),
-    openProvision: (p, flags = O_RDWR) => p.open(V20_PROVISION_PATH, flags),
-    create: (p, fd, secs) => ({ ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_CREATE, V20_ENCLAVE_CREATE, { src: secs }) }),
+  return designAdapter({
+    enclavePath: V20_ENCLAVE_PATH,
+    provisionPath: V20_PROVISION_PATH,
+    create: { cmd: V20_IOC_ENCLAVE_CREATE, layout: V20_ENCLAVE_CREATE },
     addPages,
-    init(p, fd, sigstruct) {
-      if (sigstruct.length !== SIGSTRUCT_SIZE) throw new Error(`a SIGSTRUCT is ${SIGSTRUCT_SIZE} bytes`);
-      return { ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_INIT, V20_ENCLAVE_INIT, { sigstruct }) };
-    },
-    provision: (p, fd, provisionFd) => ({ ret: ioctlWith(p, fd, V20_IOC_ENCLAVE_SET_ATTRIBUTE, V20_ENCLAVE_SET_ATTRIBUTE, { attribute_fd: provisionFd }) }),
-    restrictPermissions: () => none,
-    modifyTypes: () => none,
-    removePages: () => none,
-    map: (p, fd, addr, len, prot, flags = MAP_SHARED | MAP_FIXED) => p.mmap(addr, len, prot, flags, fd, 0),
-  };
+    init: { cmd: V20_IOC_ENCLAVE_INIT, layout: V20_ENCLAVE_INIT },
+    provision: { cmd: V20_IOC_ENCLAVE_SET_ATTRIBUTE, layout: V20_ENCLAVE_SET_ATTRIBUTE, field: 'attribute_fd' },
+    noSgx2,
+  });
 }
 
 /** D0's adapter: one ADD_PAGE per page, mrmask 0xffff when measured, else 0. */

@@ -40,9 +40,10 @@ export interface V20DriverFops {
 /**
  * Install a driver the v20 way: the SGX core (the platform), then — only with SGX1 and flexible
  * launch control — the driver `build` makes for the platform, its enclave node (minor 0) and its
- * provisioning node (minor 1) on one dynamic major (`devices` defaults to the v20 nodes).
+ * provisioning node (minor 1) on one dynamic major (`devices` defaults to the v20 nodes; `major`
+ * fixes the major instead of find_dynamic_major()).
  */
-export function v20Install(k: Kernel, opts: InstallOptions, design: SgxDesign, build: (platform: number) => V20DriverFops, devices: readonly DeviceSpec[] = V20_DEVICES): SgxInstall {
+export function v20Install(k: Kernel, opts: InstallOptions, design: SgxDesign, build: (platform: number) => V20DriverFops, devices: readonly DeviceSpec[] = V20_DEVICES, major?: number): SgxInstall {
   const platform = createPlatform(k, opts);
   const hw = k.object<SgxPlatform>(platform).hw;
   // sgx_drv_probe() (v20 main.c): "SGX is not enabled in the core" / "The public key MSRs are not writable" -> -ENODEV.
@@ -52,8 +53,8 @@ export function v20Install(k: Kernel, opts: InstallOptions, design: SgxDesign, b
   }
   const drv = build(platform);
   // sgx_drv_subsys_init(): alloc_chrdev_region(&sgx_devt, 0, 2, "sgx"); sgx_dev_init(): "sgx/enclave" minor 0, "sgx/provision" minor 1.
-  const major = dynamicMajor(k);
-  registerDevice(k, devices[0], drv.enclaveFops, major);
-  registerDevice(k, devices[1], drv.provisionFops, major);
+  const chrMajor = major ?? dynamicMajor(k);
+  registerDevice(k, devices[0], drv.enclaveFops, chrMajor);
+  registerDevice(k, devices[1], drv.provisionFops, chrMajor);
   return { design, platform, devices: { enclave: devices[0].path, provision: devices[1].path } };
 }
