@@ -191,6 +191,7 @@ export function renderDerive(r: DeriveResult): string {
   out.push(`# sgxsim policy derive ${r.scenario.file}: design ${r.design}, policy ${r.policy}`);
   out.push(`# permissive run: ${r.denials.length} permission${r.denials.length === 1 ? '' : 's'} denied in steps that must succeed${r.expected.length ? `; ${r.expected.length} denial${r.expected.length === 1 ? '' : 's'} the scenario expects kept` : ''}`);
   if (r.text) out.push(r.text.trimEnd());
+  else if (r.verify && !r.verify.ok) out.push('# no allow rules to add: the steps that must succeed met no SELinux denial, so the failures below are not policy decisions');
   else out.push('# no rules needed: the policy already allows every step that must succeed');
   if (r.error.length) {
     out.push('# the policy with these rules cannot be built:');
@@ -199,7 +200,7 @@ export function renderDerive(r: DeriveResult): string {
     const v = r.verify;
     if (v.ok) out.push(`# enforcing rerun with ${r.rules.length ? 'these rules added' : 'the policy as it is'}: ok, every expectation holds (${v.steps.length} steps)`);
     else {
-      out.push(`# enforcing rerun with these rules added: FAILED (${v.failures.length} step${v.failures.length === 1 ? '' : 's'} did not go as expected):`);
+      out.push(`# enforcing rerun with ${r.rules.length ? 'these rules added' : 'the policy as it is'}: FAILED (${v.failures.length} step${v.failures.length === 1 ? '' : 's'} did not go as expected):`);
       for (const f of v.failures) out.push(formatError(f));
     }
   }
