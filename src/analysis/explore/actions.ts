@@ -124,9 +124,9 @@ export function buildAlphabet(w: World, opts: AlphabetOptions = {}): Action[] {
     for (const r of encRegions) {
       for (let prot = 0; prot < 8; prot++) push({ kind: 'mmap-encl', task: ti, file: dev, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mmap ${r.name} dev ${PROT_NAMES[prot]}`) });
     }
-    const protRegions = [...(main ? w.slots.map((s) => ({ name: s.name, addr: s.addr, len: PAGE_SIZE })) : []), { name: 'E', addr: E.base, len: E.size }, ...w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE }))];
+    const protRegions: { name: string; addr: number; len: number; slot?: number }[] = [...(main ? w.slots.map((s, si) => ({ name: s.name, addr: s.addr, len: PAGE_SIZE, slot: si })) : []), { name: 'E', addr: E.base, len: E.size }, ...w.epages.map((p) => ({ name: p.name, addr: p.addr, len: PAGE_SIZE }))];
     for (const r of protRegions) {
-      for (let prot = 0; prot < 8; prot++) push({ kind: 'mprotect', task: ti, addr: r.addr, len: r.len, region: r.name, prot, label: L(`mprotect ${r.name} ${PROT_NAMES[prot]}`) });
+      for (let prot = 0; prot < 8; prot++) push({ kind: 'mprotect', task: ti, addr: r.addr, len: r.len, region: r.name, ...(r.slot !== undefined ? { slot: r.slot } : {}), prot, label: L(`mprotect ${r.name} ${PROT_NAMES[prot]}`) });
     }
     for (const r of main ? protRegions : []) push({ kind: 'munmap', task: ti, addr: r.addr, len: r.len, region: r.name, label: L(`munmap ${r.name}`) });
     if (main) {
@@ -260,17 +260,26 @@ function adapterSupport(w: World): { restrict: boolean; modt: boolean; remove: b
 
 /**
  * Whether one application of the action can make a state violate an invariant that the state
- * before it did not: only what can make a mapping or an enclave page executable or writable, add
- * a page with a source, or change bytes can (mmap, mprotect, ADD, a store, EMODPE). open, close,
- * passing an fd, munmap, CREATE, INIT, the SGX2 ioctls (which only restrict, retype or remove) and
- * enclave calls that only EACCEPT (an accepted page has no X) cannot; on the last level the
- * search applies only the others (docs/explorer.md "Search").
+ * before it did not (on the last level the search applies only these; docs/explorer.md
+ * "Search"). A violation needs a page that is executable (I1, I2) or writable and executable
+ * (I3) with a bad source or written bytes, so only an action that adds X (or W, for enclave pages)
+ * to a mapping, adds a page with a source, or changes bytes can create one:
+ *   - mmap of a slot with PROT_EXEC and a file backing (a fresh anonymous mapping holds no written
+ *     bytes; a file's pages may have been written through the page cache);
+ *   - mprotect adding PROT_EXEC (slots) or PROT_EXEC/PROT_WRITE (enclave pages), enclave mmaps
+ *     with PROT_EXEC or PROT_WRITE;
+ *   - a store, an ADD, an enclave call with EMODPE.
+ * open, close, passing an fd, munmap, CREATE, INIT, the SGX2 ioctls (they restrict, retype or
+ * remove) and enclave calls that only EACCEPT (an accepted page has no X) cannot.
  */
 export function mayCreateViolation(a: Action): boolean {
   switch (a.kind) {
     case 'mmap':
-    case 'mmap-encl':
+      return (a.prot! & PROT_EXEC) !== 0 && (a.backing === 'file-private' || a.backing === 'file-shared');
     case 'mprotect':
+      return (a.prot! & (a.slot !== undefined ? PROT_EXEC : PROT_EXEC | PROT_WRITE)) !== 0;
+    case 'mmap-encl':
+      return (a.prot! & (PROT_EXEC | PROT_WRITE)) !== 0;
     case 'write':
     case 'add':
       return true;
