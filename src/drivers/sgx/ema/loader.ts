@@ -14,16 +14,17 @@
 //      enclave_mprotect() applies to every EMA of that VMA, so adding W to part of the one ELRANGE
 //      mapping would mark every page modified, and adding X would judge every page's source.
 import { O_RDONLY, O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
-import { PAGE_SIZE } from '../../../abi/page.js';
-import { errnoName, isErr } from '../../../abi/errno.js';
+import { MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ } from '../../../abi/mman.js';
+
+import { isErr } from '../../../abi/errno.js';
 import { SGX_ATTR_PROVISIONKEY, SIGSTRUCT_SIZE } from '../../../arch/x86/sgx/arch.js';
-import { secsBytes } from '../../../arch/x86/sgx/encls.js';
+
 import type { UserProcess } from '../../../userspace/process.js';
 import type { SgxDesign } from '../design.js';
 import { segmentProt } from '../loaders/flows.js';
-import { isHeapLike, type EnclaveImage } from '../loaders/image.js';
-import type { LoadedSegment, LoadResult } from '../loaders/types.js';
+import { type EnclaveImage } from '../loaders/image.js';
+import type { LoadResult } from '../loaders/types.js';
+import { LoaderRun, mapSources } from '../loaders/steps.js';
 import { V20_ENCLAVE_PATH, V20_PROVISION_PATH } from '../v20/install.js';
 import { V20_ENCLAVE_INIT, V20_IOC_ENCLAVE_INIT } from '../v20/uapi.js';
 
@@ -36,63 +37,45 @@ export function d6Reserve(p: UserProcess, fd: number, size: number): number {
 export function d6CarefulLoad(design: SgxDesign, p: UserProcess, img: EnclaveImage): LoadResult {
   const m = img.manifest;
   const a = design.adapter;
-  const size = Number(m.size);
-  let fd = -1;
-  let base = 0;
-  const segments: LoadedSegment[] = m.segments.map((s) => ({ name: s.name, offset: Number(s.offset), addr: 0, size: Number(s.size), prot: segmentProt(s), type: s.type, measured: s.measured }));
-  const result = (ok: boolean, error?: string): LoadResult => {
-    const segs = segments.map((s) => ({ ...s, addr: base + s.offset }));
-    const tcs: number[] = [];
-    for (const s of segs) if (s.type === 'TCS') for (let o = 0; o < s.size; o += PAGE_SIZE) tcs.push(s.addr + o);
-    return { loader: 'careful', design: design.key, ok, error, fd, base, size, tcs, segments: segs };
-  };
-  const fail = (what: string, ret: number): LoadResult => result(false, `${what}: ${isErr(ret) ? errnoName(ret) : String(ret)}`);
+  const run = new LoaderRun('careful', design, img);
 
-  fd = a.openEnclave(p, O_RDWR);
-  if (isErr(fd)) return fail(`open(${V20_ENCLAVE_PATH})`, fd);
-  const imgfd = p.open(img.imagePath, O_RDONLY);
-  if (isErr(imgfd)) return fail('open(image)', imgfd);
-  const srcs = new Map<string, number>();
-  for (const s of m.segments) {
-    const len = Number(s.size);
-    const src = isHeapLike(s) ? p.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : p.mmap(0, len, PROT_READ, MAP_PRIVATE, imgfd, Number(s.offset));
-    if (isErr(src)) return fail(`mmap(source of ${s.name})`, src);
-    srcs.set(s.name, src);
-  }
-  p.close(imgfd);
+  run.fd = a.openEnclave(p, O_RDWR);
+  if (isErr(run.fd)) return run.fail(`open(${V20_ENCLAVE_PATH})`, run.fd);
+  const srcs = mapSources(p, img, { map: { kind: 'segments', prot: () => PROT_READ }, heaps: 'interleaved', say: { open: 'open(image)', map: (s) => `mmap(source of ${s!.name})`, heap: (s) => `mmap(source of ${s.name})` } });
+  if (!(srcs instanceof Map)) return run.fail(srcs.what, srcs.ret);
   const sigfd = p.open(img.sigstructPath, O_RDONLY);
-  if (isErr(sigfd)) return fail('open(.sig)', sigfd);
+  if (isErr(sigfd)) return run.fail('open(.sig)', sigfd);
   const sig = p.mmap(0, SIGSTRUCT_SIZE, PROT_READ, MAP_PRIVATE, sigfd, 0);
   p.close(sigfd);
-  if (isErr(sig)) return fail('mmap(.sig)', sig);
-  const r = m.base !== null ? p.mmap(Number(m.base), size, PROT_NONE, MAP_SHARED | MAP_FIXED, fd, 0) : d6Reserve(p, fd, size);
-  if (isErr(r)) return fail(`mmap(${V20_ENCLAVE_PATH}, ELRANGE, PROT_NONE)`, r);
-  base = r;
-  const c = a.create(p, fd, secsBytes({ size: m.size, base: BigInt(base), ssaFrameSize: m.ssaFrameSize, miscselect: m.miscselect, attributes: m.attributes, xfrm: m.xfrm }));
-  if (c.ret) return fail('SGX_IOC_ENCLAVE_CREATE', c.ret);
+  if (isErr(sig)) return run.fail('mmap(.sig)', sig);
+  const r = m.base !== null ? p.mmap(Number(m.base), run.size, PROT_NONE, MAP_SHARED | MAP_FIXED, run.fd, 0) : d6Reserve(p, run.fd, run.size);
+  if (isErr(r)) return run.fail(`mmap(${V20_ENCLAVE_PATH}, ELRANGE, PROT_NONE)`, r);
+  run.base = r;
+  const c = a.create(p, run.fd, run.secs());
+  if (c.ret) return run.fail('SGX_IOC_ENCLAVE_CREATE', c.ret);
   if (m.attributes & SGX_ATTR_PROVISIONKEY) {
     const pfd = a.openProvision(p, O_RDWR);
-    if (isErr(pfd)) return fail(`open(${V20_PROVISION_PATH})`, pfd);
-    const pr = a.provision(p, fd, pfd);
+    if (isErr(pfd)) return run.fail(`open(${V20_PROVISION_PATH})`, pfd);
+    const pr = a.provision(p, run.fd, pfd);
     p.close(pfd);
-    if (pr.ret) return fail('SGX_IOC_ENCLAVE_SET_ATTRIBUTE', pr.ret);
+    if (pr.ret) return run.fail('SGX_IOC_ENCLAVE_SET_ATTRIBUTE', pr.ret);
   }
   for (const s of m.segments) {
-    const add = a.addPages(p, fd, { offset: Number(s.offset), src: srcs.get(s.name)!, length: Number(s.size), type: s.type, perms: Number(s.perms & 7n), measure: s.measured });
-    if (add.ret) return fail(`SGX_IOC_ENCLAVE_ADD_PAGE (${s.name})`, add.ret);
+    const add = a.addPages(p, run.fd, { offset: Number(s.offset), src: srcs.get(s.name)!, length: Number(s.size), type: s.type, perms: Number(s.perms & 7n), measure: s.measured });
+    if (add.ret) return run.fail(`SGX_IOC_ENCLAVE_ADD_PAGE (${s.name})`, add.ret);
   }
   // INIT with the SIGSTRUCT where it is mapped from its file.
-  const init = p.ioctl(fd, V20_IOC_ENCLAVE_INIT, p.struct(V20_ENCLAVE_INIT, { sigstruct: sig }));
-  if (init) return fail('SGX_IOC_ENCLAVE_INIT', init);
+  const init = p.ioctl(run.fd, V20_IOC_ENCLAVE_INIT, p.struct(V20_ENCLAVE_INIT, { sigstruct: sig }));
+  if (init) return run.fail('SGX_IOC_ENCLAVE_INIT', init);
   for (const s of m.segments) {
-    const v = p.mprotect(base + Number(s.offset), Number(s.size), PROT_READ);
-    if (isErr(v)) return fail(`mprotect(${s.name}, PROT_READ)`, v);
+    const v = p.mprotect(run.base + Number(s.offset), Number(s.size), PROT_READ);
+    if (isErr(v)) return run.fail(`mprotect(${s.name}, PROT_READ)`, v);
   }
   for (const s of m.segments) {
     const prot = segmentProt(s);
     if (prot === PROT_READ) continue;
-    const v = p.mprotect(base + Number(s.offset), Number(s.size), prot);
-    if (isErr(v)) return fail(`mprotect(${s.name})`, v);
+    const v = p.mprotect(run.base + Number(s.offset), Number(s.size), prot);
+    if (isErr(v)) return run.fail(`mprotect(${s.name})`, v);
   }
-  return result(true);
+  return run.result(true);
 }

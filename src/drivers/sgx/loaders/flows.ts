@@ -14,23 +14,20 @@
 // Choices where the sources are silent or the manifest differs from the real loaders' inputs are
 // in docs/designs.md "Loaders". The ioctls go through the design's neutral adapter, so the same
 // flow runs on any design that can express it.
-import { EINTR, ERESTARTSYS, errnoName, isErr } from '../../../abi/errno.js';
+import { EINTR, ERESTARTSYS, isErr } from '../../../abi/errno.js';
 import { O_CLOEXEC, O_RDONLY, O_RDWR } from '../../../abi/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { SGX_ATTR_PROVISIONKEY } from '../../../arch/x86/sgx/arch.js';
-import { secsBytes } from '../../../arch/x86/sgx/encls.js';
+
 import type { ManifestSegment } from '../../../enclave/manifest.js';
 import type { UserProcess } from '../../../userspace/process.js';
 import type { LoaderKind, SgxDesign } from '../design.js';
 import { isHeapLike, type EnclaveImage } from './image.js';
-import { SELFTEST_PLAN, type FlowPlan, type LoadedSegment, type LoadResult } from './types.js';
+import { SELFTEST_PLAN, type FlowPlan, type LoadResult } from './types.js';
+import { LoaderRun, mapSources, segmentProt } from './steps.js';
 
-/** The PROT_* a loader maps a segment with: TCS RW (the driver's TCS maximum), else its SECINFO R/W/X. */
-export function segmentProt(s: ManifestSegment): number {
-  if (s.type === 'TCS') return PROT_READ | PROT_WRITE;
-  return Number(s.perms & 7n);
-}
+export { segmentProt };
 
 /** Gramine's default enclave base when the manifest leaves it open (model choice: 64 GiB, aligned up to the size). */
 export const GRAMINE_DEFAULT_BASE = 0x10_0000_0000;
@@ -53,42 +50,14 @@ export function reserveElrange(p: UserProcess, size: number): number {
   return base;
 }
 
-class Flow {
-  fd = -1;
-  base = 0;
-  readonly size: number;
-  readonly segs: LoadedSegment[] = [];
+class Flow extends LoaderRun {
   constructor(
-    readonly kind: LoaderKind,
-    readonly design: SgxDesign,
+    kind: LoaderKind,
+    design: SgxDesign,
     readonly p: UserProcess,
-    readonly img: EnclaveImage,
+    img: EnclaveImage,
   ) {
-    this.size = Number(img.manifest.size);
-  }
-
-  result(ok: boolean, error?: string): LoadResult {
-    const segments = this.img.manifest.segments.map((s) => ({
-      name: s.name,
-      offset: Number(s.offset),
-      addr: this.base + Number(s.offset),
-      size: Number(s.size),
-      prot: segmentProt(s),
-      type: s.type,
-      measured: s.measured,
-    }));
-    const tcs: number[] = [];
-    for (const s of segments) if (s.type === 'TCS') for (let o = 0; o < s.size; o += PAGE_SIZE) tcs.push(s.addr + o);
-    return { loader: this.kind, design: this.design.key, ok, error, fd: this.fd, base: this.base, size: this.size, tcs, segments };
-  }
-
-  fail(what: string, ret: number): LoadResult {
-    return this.result(false, `${what}: ${isErr(ret) ? errnoName(ret) : String(ret)}`);
-  }
-
-  secs(): Uint8Array {
-    const m = this.img.manifest;
-    return secsBytes({ size: m.size, base: BigInt(this.base), ssaFrameSize: m.ssaFrameSize, miscselect: m.miscselect, attributes: m.attributes, xfrm: m.xfrm });
+    super(kind, design, img);
   }
 
   /** encl_map_area() (load.c) / enclave_create_ex() without EL_RANGE (PSW), or the design's adapter.reserve(). */
@@ -118,29 +87,13 @@ export function selftestFlow(design: SgxDesign, p: UserProcess, img: EnclaveImag
     if (isErr(ptr)) return f.fail('mmap() succeeded for PROT_READ, but failed for PROT_EXEC (check that /dev does not have noexec set)', ptr);
     p.munmap(ptr, PAGE_SIZE);
   }
-  // encl_map_bin()
-  const imgfd = p.open(img.imagePath, O_RDONLY);
-  if (isErr(imgfd)) return f.fail('enclave executable open()', imgfd);
-  const srcs = new Map<string, number>();
-  if (plan.sourceProt === 'read') {
-    const bin = p.mmap(0, img.imageSize, PROT_READ, MAP_PRIVATE, imgfd, 0);
-    if (isErr(bin)) return f.fail('enclave executable mmap()', bin);
-    for (const s of m.segments) if (!isHeapLike(s)) srcs.set(s.name, bin + Number(s.offset));
-  } else {
-    for (const s of m.segments) {
-      if (isHeapLike(s)) continue;
-      const src = p.mmap(0, Number(s.size), segmentProt(s), MAP_PRIVATE, imgfd, Number(s.offset));
-      if (isErr(src)) return f.fail(`enclave executable mmap(${s.name})`, src);
-      srcs.set(s.name, src);
-    }
-  }
-  p.close(imgfd);
-  for (const s of m.segments) {
-    if (!isHeapLike(s)) continue;
-    const heap = p.mmap(0, Number(s.size), PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (isErr(heap)) return f.fail('heap mmap()', heap);
-    srcs.set(s.name, heap);
-  }
+  // encl_map_bin(): the image PROT_READ (or each segment with its protection), then the heap
+  const srcs = mapSources(p, img, {
+    map: plan.sourceProt === 'read' ? { kind: 'whole', prot: PROT_READ } : { kind: 'segments', prot: segmentProt },
+    heaps: 'after',
+    say: { open: 'enclave executable open()', map: (s) => (s ? `enclave executable mmap(${s.name})` : 'enclave executable mmap()'), heap: () => 'heap mmap()' },
+  });
+  if (!(srcs instanceof Map)) return f.fail(srcs.what, srcs.ret);
   // encl_build(): encl_map_area() (or the design's own way of holding ELRANGE), CREATE, ADD_PAGES per segment, INIT
   const r = f.reserve();
   if (r) return f.fail('reservation mmap()', r);

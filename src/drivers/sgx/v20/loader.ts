@@ -23,14 +23,15 @@
 // have RW and X EPC pages", is what an EENTER then shows (the SSA frame must be writable).
 import { errnoName, isErr } from '../../../abi/errno.js';
 import { O_RDONLY, O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
+import { MAP_FIXED, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ } from '../../../abi/mman.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
-import { secsBytes } from '../../../arch/x86/sgx/encls.js';
+
 import type { UserProcess } from '../../../userspace/process.js';
 import type { SgxDesign } from '../design.js';
-import { isHeapLike, type EnclaveImage } from '../loaders/image.js';
+import { type EnclaveImage } from '../loaders/image.js';
 import { segmentProt } from '../loaders/flows.js';
 import type { LoadResult } from '../loaders/types.js';
+import { LoaderRun, mapSources } from '../loaders/steps.js';
 import { neutralSecinfo } from '../mainline/adapter.js';
 import { V20_ENCLAVE_PATH, v20AddPage } from './adapter.js';
 import { V20_MRMASK_ALL } from './uapi.js';
@@ -54,75 +55,43 @@ function describe(ret: number): string {
 /** Run a D0 loader flow for `img` as task `p`. */
 export function v20Flow(design: SgxDesign, p: UserProcess, img: EnclaveImage, o: V20FlowOptions = { variant: 'careful' }): LoadResult {
   const m = img.manifest;
-  const size = Number(m.size);
-  let fd = -1;
-  let base = 0;
-  const result = (ok: boolean, error?: string): LoadResult => {
-    const segments = m.segments.map((s) => ({
-      name: s.name,
-      offset: Number(s.offset),
-      addr: base + Number(s.offset),
-      size: Number(s.size),
-      prot: o.variant === 'smalley' ? PROT_READ | PROT_EXEC : segmentProt(s),
-      type: s.type,
-      measured: s.measured,
-    }));
-    const tcs: number[] = [];
-    for (const s of segments) if (s.type === 'TCS') for (let off = 0; off < s.size; off += PAGE_SIZE) tcs.push(s.addr + off);
-    return { loader: 'careful', design: design.key, ok, error, fd, base, size, tcs, segments };
-  };
-  const fail = (what: string, ret: number): LoadResult => result(false, `${what}: ${describe(ret)}`);
+  const run = new LoaderRun('careful', design, img, o.variant === 'smalley' ? () => PROT_READ | PROT_EXEC : segmentProt);
+  const fail = (what: string, ret: number): LoadResult => run.fail(what, ret, describe);
 
-  fd = p.open(V20_ENCLAVE_PATH, o.variant === 'smalley' ? O_RDONLY : O_RDWR);
-  if (isErr(fd)) return fail(`open(${V20_ENCLAVE_PATH})`, fd);
-  const imgfd = p.open(img.imagePath, O_RDONLY);
-  if (isErr(imgfd)) return fail('open(enclave image)', imgfd);
-  const bin = p.mmap(0, img.imageSize, PROT_READ, MAP_PRIVATE, imgfd, 0);
-  if (isErr(bin)) return fail('mmap(enclave image)', bin);
-  p.close(imgfd);
-  const srcs = new Map<string, number>();
-  for (const s of m.segments) {
-    if (!isHeapLike(s) && o.sources !== 'anonymous') {
-      srcs.set(s.name, bin + Number(s.offset));
-      continue;
-    }
-    if (!isHeapLike(s)) {
-      const buf = p.mmap(0, Number(s.size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (isErr(buf)) return fail(`mmap(${s.name} buffer)`, buf);
-      p.store(buf, p.load(bin + Number(s.offset), Number(s.size)));
-      srcs.set(s.name, buf);
-      continue;
-    }
-    const heap = p.mmap(0, Number(s.size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (isErr(heap)) return fail(`mmap(${s.name})`, heap);
-    srcs.set(s.name, heap);
-  }
+  run.fd = p.open(V20_ENCLAVE_PATH, o.variant === 'smalley' ? O_RDONLY : O_RDWR);
+  if (isErr(run.fd)) return fail(`open(${V20_ENCLAVE_PATH})`, run.fd);
+  const srcs = mapSources(p, img, {
+    map: { kind: 'whole', prot: PROT_READ },
+    heaps: 'after',
+    copy: o.sources === 'anonymous',
+    say: { open: 'open(enclave image)', map: () => 'mmap(enclave image)', heap: (s) => `mmap(${s.name})`, copy: (s) => `mmap(${s.name} buffer)` },
+  });
+  if (!(srcs instanceof Map)) return fail(srcs.what, srcs.ret);
   // The ELRANGE, mapped once: v20's get_unmapped_area() hands out a size-aligned address.
   const prot = o.variant === 'smalley' ? PROT_READ | PROT_EXEC : PROT_NONE;
   const hint = m.base !== null ? Number(m.base) : 0;
-  const addr = p.mmap(hint, size, prot, MAP_SHARED | (m.base !== null ? MAP_FIXED : 0), fd, 0);
+  const addr = p.mmap(hint, run.size, prot, MAP_SHARED | (m.base !== null ? MAP_FIXED : 0), run.fd, 0);
   if (isErr(addr)) return fail('mmap(/dev/sgx/enclave)', addr);
-  base = addr;
-  const secs = secsBytes({ size: m.size, base: BigInt(base), ssaFrameSize: m.ssaFrameSize, miscselect: m.miscselect, attributes: m.attributes, xfrm: m.xfrm });
-  const c = design.adapter.create(p, fd, secs);
+  run.base = addr;
+  const c = design.adapter.create(p, run.fd, run.secs());
   if (c.ret) return fail('SGX_IOC_ENCLAVE_CREATE', c.ret);
   for (const s of m.segments) {
     const secinfo = neutralSecinfo({ offset: 0, src: 0, length: 0, type: s.type, perms: Number(s.perms), measure: s.measured });
     const src = srcs.get(s.name)!;
     for (let off = 0; off < Number(s.size); off += PAGE_SIZE) {
-      const ret = v20AddPage(p, fd, BigInt(base + Number(s.offset) + off), BigInt(src + off), secinfo, s.measured ? V20_MRMASK_ALL : 0);
+      const ret = v20AddPage(p, run.fd, BigInt(run.base + Number(s.offset) + off), BigInt(src + off), secinfo, s.measured ? V20_MRMASK_ALL : 0);
       if (ret) return fail(`SGX_IOC_ENCLAVE_ADD_PAGE (${s.name})`, ret);
     }
   }
-  const init = design.adapter.init(p, fd, img.sigstruct);
+  const init = design.adapter.init(p, run.fd, img.sigstruct);
   if (init.ret) return fail('SGX_IOC_ENCLAVE_INIT', init.ret);
   if (o.variant === 'careful') {
     for (const s of m.segments) {
-      const r = p.mprotect(base + Number(s.offset), Number(s.size), segmentProt(s));
+      const r = p.mprotect(run.base + Number(s.offset), Number(s.size), segmentProt(s));
       if (isErr(r)) return fail(`mprotect(${s.name})`, r);
     }
   }
-  return result(true);
+  return run.result(true);
 }
 
 /** D0's canonical loader (design.carefulLoader). */
