@@ -4,15 +4,16 @@
 // LSM that does not implement the hook) and a SELinux implementation written against DesignAvc,
 // and picks between them with selectHooks(k, ...) at each call site.
 //
-// DesignAvc runs avc_has_perm() on the kernel's SelinuxLsm AVC, so a design hook's decisions are
-// cached, audited (exact AVC line), permissive-once and traced exactly like the stock hooks'
-// (trace kind 'avc', with `hook` the design hook's name and `check` the SELinux function that
-// asked). Non-zero results are also recorded as kind 'lsm', as security/hooks.ts does.
+// DesignAvc runs avc_has_perm() through the kernel's SelinuxLsm (SelinuxLsm.checkPerm(), the entry
+// for hooks modelled outside hooks.c), so a design hook's decisions are cached, audited (exact AVC
+// line), permissive-once and traced exactly like the stock hooks' (trace kind 'avc', with `hook`
+// the design hook's name and `check` the SELinux function that asked). Non-zero results are also
+// recorded as kind 'lsm', as security/hooks.ts does.
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { LsmCred, LsmFile } from '../../../security/lsm.js';
 import { SelinuxLsm } from '../../../security/selinux/hooks.js';
 import { isValidContext } from '../../../security/selinux/label.js';
-import type { AuditData, AvcEvent } from '../../../security/selinux/avc.js';
+import type { AuditData } from '../../../security/selinux/avc.js';
 import { contextText } from '../../../security/selinux/label.js';
 import { errnoName } from '../../../abi/errno.js';
 
@@ -63,48 +64,25 @@ function targetContext(k: Kernel, lsm: SelinuxLsm, cred: LsmCred, t: AvcTarget):
 class SelinuxDesignAvc implements DesignAvc {
   constructor(private readonly lsm: SelinuxLsm) {}
 
+  /**
+   * SelinuxLsm.checkPerm() (avc_has_perm() as hooks.c's helpers run it: the same AVC, trace
+   * record and audit line, srawcon=/trawcon= included) on the target's context, with FILE audit
+   * data for a file; a denial is also recorded as kind 'lsm'.
+   */
   check(k: Kernel, pid: number, hook: string, check: string, target: AvcTarget, tclass: string, perms: readonly string[]): number {
-    const lsm = this.lsm;
     const cred = k.cred(pid);
-    const tc = targetContext(k, lsm, cred, target);
-    if (tc === null) return 0;
-    const s = taskContext(lsm, cred);
-    const tracing = k.trace.enabled;
-    const ad: AuditData = !tracing
-      ? { type: 'NONE', pid: 0, comm: '' }
-      : tc.file
-        ? { type: 'FILE', pid: cred.pid, comm: cred.comm, path: tc.file.path, dev: tc.file.inode.dev, ino: tc.file.inode.ino }
-        : { type: 'NONE', pid: cred.pid, comm: cred.comm };
-    const avc = lsm.avc;
-    const saved = avc.sink;
-    avc.sink = tracing
-      ? (e: AvcEvent) =>
-          k.trace.emit({
-            kind: 'avc',
-            pid,
-            hook,
-            check,
-            scontext: e.scontext,
-            tcontext: e.tcontext,
-            tclass: e.tclass,
-            requested: e.requested,
-            perms: e.perms,
-            decision: e.denied ? 'denied' : 'granted',
-            ret: e.result,
-            errno: e.result ? 'EACCES' : null,
-            audited: e.audited,
-            permissive: e.permissive,
-            line: e.audited ? e.line : null,
-            ioctlcmd: null,
-          })
-      : undefined;
-    let rc: number;
-    try {
-      rc = avc.hasPerm(avc.sids.sid(s), avc.sids.sid(tc.ctx), tclass, perms, ad);
-    } finally {
-      avc.sink = saved;
+    let tcontext: string | null = null;
+    let audit: AuditData | undefined;
+    if (target.kind === 'file') {
+      const file = k.lsmFile(target.fileId);
+      if (file.inode.isPrivate) return 0; // inode_has_perm(): IS_PRIVATE -> 0
+      tcontext = this.lsm.inodeContext(k, file.inode, file.cred);
+      if (k.trace.enabled) audit = { type: 'FILE', pid: cred.pid, comm: cred.comm, path: file.path, dev: file.inode.dev, ino: file.inode.ino };
+    } else if (target.kind === 'context') {
+      tcontext = target.context;
     }
-    if (rc && tracing) k.trace.emit({ kind: 'lsm', pid, hook, ret: rc, detail: { tclass, perms: [...perms], errno: errnoName(rc) } });
+    const rc = this.lsm.checkPerm(k, cred, hook, check, tcontext, tclass, perms, audit);
+    if (rc && k.trace.enabled) k.trace.emit({ kind: 'lsm', pid, hook, ret: rc, detail: { tclass, perms: [...perms], errno: errnoName(rc) } });
     return rc;
   }
 
