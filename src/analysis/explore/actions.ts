@@ -426,9 +426,8 @@ export function applyAction(w: World, k: Kernel, ghost: Ghost, a: Action): Appli
     case 'mmap-encl': {
       const fd = fdOf(k, pid, dev);
       if (fd < 0 || (a.region !== 'E' && !pageMappable(w, k, pid, a))) return null;
-      const before = enclavePageKeys(k);
-      const ret = w.design.adapter.map(new UserProcess(k, pid), fd, a.addr!, a.len!, a.prot!);
-      return { ghost: updateGhost(ghost, k, before, null), ret };
+      // A mapping adds no enclave page, and the fd keeps the enclave alive: the ghost is unchanged.
+      return { ghost, ret: w.design.adapter.map(new UserProcess(k, pid), fd, a.addr!, a.len!, a.prot!) };
     }
     case 'mprotect': {
       if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return null;
@@ -441,6 +440,8 @@ export function applyAction(w: World, k: Kernel, ghost: Ghost, a: Action): Appli
     case 'munmap': {
       if (isEnclavePage(w, a) && !pageMappable(w, k, pid, a)) return null;
       if (k.mm(pid).vmas.range(a.addr!, a.addr! + a.len!).length === 0) return null;
+      // Unmapping a slot cannot touch an enclave; unmapping enclave pages may release one.
+      if (a.region !== 'E' && !isEnclavePage(w, a)) return { ghost, ret: k.sys.munmap(pid, a.addr!, a.len!) };
       const before = enclavePageKeys(k);
       const ret = k.sys.munmap(pid, a.addr!, a.len!);
       return { ghost: updateGhost(ghost, k, before, null), ret };
