@@ -17,24 +17,23 @@ import { withFields } from '../../../mm/vma.js';
 import { splitVma } from '../../../mm/vma_ops.js';
 import { archGetUnmappedAreaTopdown, noteWritable } from '../../../mm/mmap.js';
 import { anonInodeGetfile } from '../../../fs/anon_inodes.js';
-import { copyFromUser } from '../../../kernel/uaccess.js';
+
 import { EACCES, EBUSY, EFAULT, EINVAL, ENOIOCTLCMD, EPERM, ERESTARTSYS } from '../../../abi/errno.js';
 import { MAP_FIXED, MAP_PRIVATE, MAP_TYPE } from '../../../abi/mman.js';
 import { VM_ACCESS_FLAGS, VM_EXEC, VM_READ, VM_WRITE } from '../../../abi/vm_flags.js';
 import { PAGE_SIZE, TASK_SIZE } from '../../../abi/page.js';
-import { SECS_SIZE, SGX_SECINFO_R, SGX_SECINFO_W, SGX_SECINFO_X, SgxPageType } from '../../../arch/x86/sgx/arch.js';
+import { SGX_SECINFO_R, SGX_SECINFO_W, SGX_SECINFO_X, SgxPageType } from '../../../arch/x86/sgx/arch.js';
 import { parseSecs } from '../../../arch/x86/sgx/encls.js';
 import { secinfoBytes } from '../../../arch/x86/sgx/secinfo.js';
 import { SGX_ENCL_CREATED, SGX_ENCL_INITIALIZED, SGX_ENCL_IOCTL, SgxEncl } from '../common/encl.js';
 import { enclMut, enclOf, note, platformMut, platformOf, runKsgxd, sgxEnclRelease } from '../common/epc.js';
 import { sgxUserFault, sgxVmaFault, type VmFault } from '../common/fault.js';
-import { readArg, returnToUser, sgxEnclAddPage, sgxEnclMmAdd, uptr, validateOffsetLength, writeArg } from '../common/ioctl.js';
+import { readArg, returnToUser, sgxEnclAddPage, sgxEnclMmAdd, validateOffsetLength, writeArg } from '../common/ioctl.js';
 import type { SgxFileOperations } from '../common/install.js';
 import { enclIdOfVma, isSgxVma, sgxMmapSetup, sgxVmaOpen, type SgxVmOperations } from '../common/vma.js';
 import { mainlineDriver } from '../mainline/driver.js';
 import {
   D1_ENCLAVE_ADD,
-  D1_ENCLAVE_CREATE,
   D1_IOC_ENCLAVE_ADD,
   D1_IOC_ENCLAVE_CREATE,
   D1_IOC_ENCLAVE_INIT,
@@ -186,8 +185,8 @@ export function enclaveVmasCover(k: Kernel, pid: number, enclId: number, start: 
 
 /** Build the driver for one installation (the ops close over the platform's object id only). */
 export function copySourcePermsDriver(platformId: number, designKey: string, options: D1Options): D1Driver {
-  // The merged driver, Linux 6.1 rules, for what D1 takes "as D7" (CREATE/INIT/SET_ATTRIBUTE).
-  const mainline = mainlineDriver(platformId, designKey, { version: '6.1', overflowCheck: true, createPow2Check: false });
+  // The merged driver, Linux 6.1 rules, for what D1 takes "as D7" (CREATE/INIT/SET_ATTRIBUTE), with D1's CREATE check.
+  const mainline = mainlineDriver(platformId, designKey, { version: '6.1', overflowCheck: true, createPow2Check: false }, { createCheck: (k, pid, enclId, secs) => createCheck(k, pid, enclId, secs) });
 
   const signalPending = (k: Kernel, pid: number): boolean => platformMut(k, platformId).signalPending(pid);
 
@@ -205,15 +204,11 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
    * sane" (Sean, 20190522153836.GA24833@linux.intel.com; "mmap() is more or less required to
    * guarantee that ELRANGE established by ECREATE is available", 2019-05-21). The SECS's
    * [BASE, BASE+SIZE) must be covered by enclave mappings of this file in current->mm, else
-   * -EINVAL (OPEN CHOICE: sgx_encl_find()'s errno for "no enclave VMA"). The checks before it
-   * are mainline's, in mainline's order; the rest of ECREATE is mainline's.
+   * -EINVAL (OPEN CHOICE: sgx_encl_find()'s errno for "no enclave VMA"). It runs in mainline's
+   * sgx_ioc_enclave_create() once the SECS is copied (the checks before it are mainline's, in
+   * mainline's order); the rest of ECREATE is mainline's.
    */
-  const createPrecheck = (k: Kernel, pid: number, enclId: number, arg: number): number => {
-    if (enclOf(k, enclId).has(SGX_ENCL_CREATED)) return -EINVAL;
-    const a = readArg(k, pid, arg, D1_ENCLAVE_CREATE);
-    if (typeof a === 'number') return -EFAULT;
-    const secs = copyFromUser(k, pid, uptr(a.src), SECS_SIZE);
-    if (typeof secs === 'number') return -EFAULT;
+  function createCheck(k: Kernel, pid: number, enclId: number, secs: Uint8Array): number {
     const s = parseSecs(secs);
     const start = s.base;
     const end = s.base + s.size;
@@ -223,7 +218,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
       return -EINVAL;
     }
     return 0;
-  };
+  }
 
   // ------------------------------------------------------------------ ADD
 
@@ -375,9 +370,7 @@ export function copySourcePermsDriver(platformId: number, designKey: string, opt
     if (enclOf(k, enclId).flags & SGX_ENCL_IOCTL) return toUser(k, pid, -EBUSY);
     switch (cmd >>> 0) {
       case D1_IOC_ENCLAVE_CREATE: {
-        const pre = createPrecheck(k, pid, enclId, arg);
-        if (pre) return toUser(k, pid, pre);
-        // The rest of ECREATE is mainline's sgx_ioc_enclave_create() (same number and layout).
+        // mainline's sgx_ioc_enclave_create() (same number and layout) with D1's check.
         const ret = mainline.enclaveFops.unlocked_ioctl!(k, pid, file, cmd, arg);
         if (ret === 0 && options.mmapBan === 'create') ban(k, enclId);
         return ret;

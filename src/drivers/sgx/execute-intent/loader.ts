@@ -11,14 +11,14 @@
 //     and code never writable, so neither EXECMEM (R1) nor EXECMOD (R2) is needed.
 import { EINTR, isErr } from '../../../abi/errno.js';
 import { O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED, PROT_READ } from '../../../abi/mman.js';
+import { PROT_READ } from '../../../abi/mman.js';
 
 import type { UserProcess } from '../../../userspace/process.js';
 import type { SgxDesign } from '../design.js';
 import { type EnclaveImage } from '../loaders/image.js';
-import { reserveElrange, segmentProt } from '../loaders/flows.js';
+import { reserveElrange } from '../loaders/flows.js';
 import type { LoadResult } from '../loaders/types.js';
-import { addSegment, LoaderRun, mapSources } from '../loaders/steps.js';
+import { addSegment, LoaderRun, mapSegments, mapSources } from '../loaders/steps.js';
 import { D3_ENCLAVE_PATH } from './adapter.js';
 
 /** Run the careful D3 flow for `img` on `design` (a D3 variant's adapter) as task `p`. */
@@ -40,9 +40,7 @@ export function d3Loader(design: SgxDesign, p: UserProcess, img: EnclaveImage): 
   }
   const init = a.init(p, run.fd, img.sigstruct);
   if (init.ret) return run.fail('SGX_IOC_ENCLAVE_INIT', init.ret);
-  for (const s of img.manifest.segments) {
-    const v = a.map(p, run.fd, run.base + Number(s.offset), Number(s.size), segmentProt(s), MAP_SHARED | MAP_FIXED);
-    if (isErr(v)) return run.fail(`mmap(${s.name})`, v);
-  }
+  const v = mapSegments(a, p, run);
+  if (v) return run.fail(v.what, v.ret);
   return run.result(true);
 }

@@ -25,7 +25,7 @@ import type { UserProcess } from '../../../userspace/process.js';
 import type { LoaderKind, SgxDesign } from '../design.js';
 import { isHeapLike, type EnclaveImage } from './image.js';
 import { SELFTEST_PLAN, type FlowPlan, type LoadResult } from './types.js';
-import { LoaderRun, mapSources, segmentProt } from './steps.js';
+import { LoaderRun, mapSegments, mapSources, segmentProt } from './steps.js';
 
 export { segmentProt };
 
@@ -115,10 +115,8 @@ export function selftestFlow(design: SgxDesign, p: UserProcess, img: EnclaveImag
   if (init.ret) return f.fail('SGX_IOC_ENCLAVE_INIT failed', init.ret);
   // setup_test_encl(): map each segment after INIT.
   if (plan.mapAfterInit === 'per-segment') {
-    for (const s of m.segments) {
-      const v = a.map(p, f.fd, f.base + Number(s.offset), Number(s.size), segmentProt(s));
-      if (isErr(v)) return f.fail(`mmap(${s.name})`, v);
-    }
+    const v = mapSegments(a, p, f);
+    if (v) return f.fail(v.what, v.ret);
   } else if (plan.mapAfterInit === 'whole-rwx') {
     const v = a.map(p, f.fd, f.base, f.size, PROT_READ | PROT_WRITE | PROT_EXEC);
     if (isErr(v)) return f.fail('mmap(ELRANGE, RWX)', v);

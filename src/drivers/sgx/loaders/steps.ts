@@ -6,7 +6,7 @@
 // the steps take as parameters.
 import { EINTR, ERESTARTSYS, errnoName, isErr } from '../../../abi/errno.js';
 import { O_RDONLY } from '../../../abi/fcntl.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../abi/mman.js';
 import { PAGE_SIZE } from '../../../abi/page.js';
 import { secsBytes } from '../../../arch/x86/sgx/encls.js';
 import type { ManifestSegment } from '../../../enclave/manifest.js';
@@ -152,6 +152,15 @@ export function mapSources(p: UserProcess, img: EnclaveImage, plan: SourcePlan):
   p.close(imgfd);
   const h = plan.heaps === 'after' ? heaps() : null;
   return h ?? srcs;
+}
+
+/** After INIT: each segment mapped MAP_SHARED|MAP_FIXED from the enclave fd with its own protection (TCS: RW), as setup_test_encl() does. null, or the failing step. */
+export function mapSegments(a: DesignAdapter, p: UserProcess, run: LoaderRun): StepFailure | null {
+  for (const s of run.img.manifest.segments) {
+    const v = a.map(p, run.fd, run.base + Number(s.offset), Number(s.size), segmentProt(s), MAP_SHARED | MAP_FIXED);
+    if (isErr(v)) return { what: `mmap(${s.name})`, ret: v };
+  }
+  return null;
 }
 
 /** How a loader re-issues an ADD. */

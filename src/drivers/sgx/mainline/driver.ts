@@ -103,8 +103,14 @@ export interface MainlineDriver {
   readonly options: MainlineOptions;
 }
 
+/** What a design built on the mainline driver adds to it (D1: its CREATE check). */
+export interface MainlineExtensions {
+  /** sgx_ioc_enclave_create(): after the SECS is copied, before anything else of ECREATE; 0 or -errno. */
+  readonly createCheck?: (k: Kernel, pid: number, enclId: number, secs: Uint8Array) => number;
+}
+
 /** Build the driver for one installation (the ops close over the platform's object id only). */
-export function mainlineDriver(platformId: number, designKey: string, options: MainlineOptions): MainlineDriver {
+export function mainlineDriver(platformId: number, designKey: string, options: MainlineOptions, ext: MainlineExtensions = {}): MainlineDriver {
   const feat = mainlineFeatures(options);
 
   // ------------------------------------------------------------------ helpers
@@ -155,6 +161,10 @@ export function mainlineDriver(platformId: number, designKey: string, options: M
     if (typeof a === 'number') return -EFAULT;
     const secs = copyFromUser(k, pid, uptr(a.src), SECS_SIZE);
     if (typeof secs === 'number') return -EFAULT;
+    if (ext.createCheck) {
+      const rc = ext.createCheck(k, pid, enclId, secs);
+      if (rc) return rc;
+    }
     const s = parseSecs(secs);
     // "ECREATE would detect this too, but checking here also ensures that the 'encl_size' calculations below can never overflow."
     if (options.createPow2Check && (s.size === 0n || (s.size & (s.size - 1n)) !== 0n)) return -EINVAL;

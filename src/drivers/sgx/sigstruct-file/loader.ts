@@ -16,14 +16,14 @@
 // protection (TCS: RW).
 import { ERESTARTSYS, isErr } from '../../../abi/errno.js';
 import { O_RDONLY, O_RDWR } from '../../../abi/fcntl.js';
-import { MAP_FIXED, MAP_SHARED, PROT_EXEC, PROT_READ } from '../../../abi/mman.js';
+import { PROT_EXEC, PROT_READ } from '../../../abi/mman.js';
 
 import type { UserProcess } from '../../../userspace/process.js';
 import type { SgxDesign } from '../design.js';
 import { type EnclaveImage } from '../loaders/image.js';
-import { reserveElrange, segmentProt } from '../loaders/flows.js';
+import { reserveElrange } from '../loaders/flows.js';
 import type { LoadResult } from '../loaders/types.js';
-import { addSegment, LoaderRun, mapSources } from '../loaders/steps.js';
+import { addSegment, LoaderRun, mapSegments, mapSources } from '../loaders/steps.js';
 import { D2_ENCLAVE_PATH, d2Init } from './adapter.js';
 
 /** Run Andy's flow for `img` on `design` (D2's adapter) as task `p`. */
@@ -58,9 +58,7 @@ export function d2Loader(design: SgxDesign, p: UserProcess, img: EnclaveImage): 
   p.close(sigfd);
   if (init) return run.fail('SGX_IOC_ENCLAVE_INIT', init);
   // "Actually map the thing": each section with its own protection.
-  for (const s of img.manifest.segments) {
-    const v = a.map(p, run.fd, run.base + Number(s.offset), Number(s.size), segmentProt(s), MAP_SHARED | MAP_FIXED);
-    if (isErr(v)) return run.fail(`mmap(${s.name})`, v);
-  }
+  const v = mapSegments(a, p, run);
+  if (v) return run.fail(v.what, v.ret);
   return run.result(true);
 }
