@@ -153,9 +153,7 @@ class Parser {
       return { t: 'punct', v: c, start, end: this.i };
     }
     if (c === "'") throw new Fail(start, "strings use double quotes: \"...\"");
-    const cp = s.codePointAt(start) ?? 0;
-    const shown = cp < 0x20 || cp === 0x7f ? `\\x${cp.toString(16).padStart(2, '0')}` : String.fromCodePoint(cp);
-    throw new Fail(start, `unexpected character '${shown}'`);
+    throw new Fail(start, `unexpected character '${shownChar(String.fromCodePoint(s.codePointAt(start) ?? 0))}'`);
   }
 
   /** "..." starting at `start` (the quote); leaves this.i after the closing quote. */
@@ -195,7 +193,7 @@ class Parser {
         out.push(v);
         j = k;
       } else {
-        throw new Fail(j, `unknown escape '\\${e}' (use \\n \\t \\r \\\\ \\" \\xNN or \\NNN)`);
+        throw new Fail(j, `unknown escape '\\${shownChar(e)}' (use \\n \\t \\r \\\\ \\" \\xNN or \\NNN)`);
       }
     }
   }
@@ -210,7 +208,7 @@ class Parser {
       const ch = s[j];
       if (ch === '"') break;
       if (/[0-9a-fA-F]/.test(ch)) digits.push(ch);
-      else if (ch !== ' ' && ch !== '\t' && ch !== ':' && ch !== '_') throw new Fail(j, `'${ch}' is not a hex digit (hex"..." holds pairs of hex digits, optionally separated by spaces)`);
+      else if (ch !== ' ' && ch !== '\t' && ch !== ':' && ch !== '_') throw new Fail(j, `'${shownChar(ch)}' is not a hex digit (hex"..." holds pairs of hex digits, optionally separated by spaces)`);
       j++;
     }
     if (digits.length % 2 !== 0) throw new Fail(q - 3, `hex string has an odd number of digits (${digits.length}); every byte needs two`);
@@ -709,4 +707,10 @@ export function parseStep(text: string, opts?: ParseOptions): ParseResult<Step> 
 /** Parse a whole string as one expression. */
 export function parseExpr(text: string, opts?: ParseOptions): ParseResult<Expr> {
   return run(text, opts, (p) => p.finishExpr());
+}
+
+/** A character for an error message: control characters as \xNN, so a message stays on one line. */
+function shownChar(c: string): string {
+  const cp = c.codePointAt(0) ?? 0;
+  return cp < 0x20 || cp === 0x7f ? `\\x${cp.toString(16).padStart(2, '0')}` : c;
 }

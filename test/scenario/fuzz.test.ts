@@ -80,6 +80,14 @@ describe('fuzz', () => {
     );
   });
 
+  it('an error about a control character stays on one line (fast-check counterexample "\\\n")', () => {
+    for (const text of ['"\\\n"', '"\\\r"', '"\\\x01"', 'f(\x01)']) {
+      const r = parseStep(text);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.message).not.toMatch(/[\n\r\x00-\x1f]/);
+    }
+  });
+
   it('random step strings', () => {
     const stepish = fc.array(fc.constantFrom(...SNIPPETS, 'a', 'b', '1', '|', '&', '+', '<<', '~', '==', 'x = ', 'f(', '[', ']'), { maxLength: 30 }).map((a) => a.join(''));
     fc.assert(
