@@ -1,50 +1,10 @@
-// Runs `sgxsim run`, `compare` and `policy derive` in-process (as measure.harness.ts does for its
-// commands): the registered commands with main()'s error handling, output captured.
-import { Command, CommanderError } from 'commander';
+// Runs `sgxsim run`, `compare` and `policy derive` in-process (harness.ts).
 import { register as policy } from '../../src/cli/commands/policy.js';
 import { register as run } from '../../src/cli/commands/run.js';
 import { register as compare } from '../../src/cli/commands/compare.js';
 import { register as policyDerive } from '../../src/cli/commands/policy-derive.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { cliRunner } from './harness.js';
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from './harness.js';
 
-export async function runCli(...args: string[]): Promise<CliResult> {
-  const program = new Command().name('sgxsim').exitOverride();
-  let stdout = '';
-  let stderr = '';
-  const out = { writeOut: (s: string) => void (stdout += s), writeErr: (s: string) => void (stderr += s) };
-  program.configureOutput(out);
-  for (const r of [policy, run, compare, policyDerive]) r(program);
-  const walk = (c: Command): void => {
-    c.exitOverride();
-    c.configureOutput(out);
-    for (const cc of c.commands) walk(cc);
-  };
-  walk(program);
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((stdout += typeof s === 'string' ? s : Buffer.from(s).toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((stderr += typeof s === 'string' ? s : Buffer.from(s).toString()), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  let code: number;
-  try {
-    await program.parseAsync(['node', 'sgxsim', ...args]);
-    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? 0 : 2;
-    else if (e instanceof UsageError) {
-      stderr += `sgxsim: ${e.message}\n`;
-      code = 2;
-    } else throw e;
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = undefined;
-  }
-  return { code, stdout, stderr };
-}
+export const runCli = cliRunner([policy, run, compare, policyDerive]);
