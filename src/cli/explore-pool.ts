@@ -23,6 +23,9 @@ export interface WorkerInit {
   readonly close?: boolean;
 }
 
+/** Chunks queued at each worker at once. */
+const IN_FLIGHT = 2;
+
 export class WorkerPool implements LevelExpander {
   private readonly workers: Worker[] = [];
   private ready: Promise<void>;
@@ -65,30 +68,39 @@ export class WorkerPool implements LevelExpander {
         merged++;
       }
     };
+    // Each worker has up to IN_FLIGHT chunks queued, so it starts the next chunk while the main
+    // thread merges the last one instead of waiting for a round trip.
     const run = (w: Worker): Promise<void> =>
       new Promise((resolve, reject) => {
-        const step = (): void => {
-          if (stop || next >= paths.length) {
+        let inFlight = 0;
+        let failed = false;
+        const send = (): void => {
+          while (!stop && !failed && next < paths.length && inFlight < IN_FLIGHT) {
+            const index = next++;
+            const p = paths[index];
+            inFlight++;
+            w.postMessage({ type: 'expand', index, paths: p, count: counts[index], len, mask, last }, [p.buffer as ArrayBuffer]);
+          }
+          if (inFlight === 0) {
+            w.off('message', onMsg);
             resolve();
+          }
+        };
+        const onMsg = (m: { type: string; index?: number; result?: ChunkResult; message?: string }): void => {
+          if (m.type === 'error') {
+            failed = true;
+            w.off('message', onMsg);
+            reject(new Error(`explore worker: ${m.message}`));
             return;
           }
-          const index = next++;
-          const onMsg = (m: { type: string; index?: number; result?: ChunkResult; message?: string }): void => {
-            w.off('message', onMsg);
-            if (m.type === 'error') {
-              reject(new Error(`explore worker: ${m.message}`));
-              return;
-            }
-            results[m.index!] = m.result!;
-            this.onChunk?.(m.result!.generated);
-            drain();
-            step();
-          };
-          w.on('message', onMsg);
-          const p = paths[index];
-          w.postMessage({ type: 'expand', index, paths: p, count: counts[index], len, mask, last }, [p.buffer as ArrayBuffer]);
+          inFlight--;
+          results[m.index!] = m.result!;
+          this.onChunk?.(m.result!.generated);
+          drain();
+          send();
         };
-        step();
+        w.on('message', onMsg);
+        send();
       });
     await Promise.all(this.workers.map(run));
     drain();
