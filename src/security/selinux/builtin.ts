@@ -114,6 +114,7 @@ type etc_t, file_type;
 type usr_t, file_type;
 type lib_t, file_type;
 type bin_t, file_type;
+type home_root_t, file_type;
 type user_home_dir_t, file_type;
 type user_home_t, file_type;
 type tmp_t, file_type;
@@ -225,6 +226,7 @@ allow sgx_loader_t bin_t:file { getattr open map read execute ioctl };
 # execmem (docs/policies.md).
 allow sgx_loader_t lib_t:file { sgx_execute enclave_execute };
 # enclave images and manifests in the user's home: read and map, never execute
+allow sgx_loader_t home_root_t:dir { getattr search open read };
 allow sgx_loader_t user_home_dir_t:dir { getattr search open read };
 allow sgx_loader_t user_home_t:dir { getattr search open read };
 allow sgx_loader_t user_home_t:file { getattr open read map ioctl lock };
@@ -354,7 +356,8 @@ export const FILE_CONTEXTS: readonly FileContextEntry[] = [
   { regex: '/(usr/)?s?bin(/.*)?', fileType: '', context: 'system_u:object_r:bin_t:s0' },
   { regex: '/usr/bin/sgx-loader', fileType: '--', context: 'system_u:object_r:sgx_loader_exec_t:s0' },
   { regex: '/usr/bin/(gramine-sgx|occlum|enarx)', fileType: '--', context: 'system_u:object_r:sgx_loader_exec_t:s0' },
-  { regex: '/home', fileType: '-d', context: 'system_u:object_r:user_home_dir_t:s0' },
+  // refpolicy kernel/files.fc: HOME_ROOT -d home_root_t; system/userdomain.fc: HOME_DIR -d user_home_dir_t
+  { regex: '/home', fileType: '-d', context: 'system_u:object_r:home_root_t:s0' },
   { regex: '/home/[^/]+', fileType: '-d', context: 'unconfined_u:object_r:user_home_dir_t:s0' },
   { regex: '/home/[^/]+/.+', fileType: '', context: 'unconfined_u:object_r:user_home_t:s0' },
   { regex: '/home/[^/]+/.+\\.sigstruct', fileType: '--', context: 'unconfined_u:object_r:sgx_sigstruct_t:s0' },

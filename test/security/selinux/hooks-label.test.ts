@@ -119,7 +119,7 @@ describe('bootWithSelinux() labels the boot namespace from file_contexts', () =>
     expect(k.fs.stat('/').label).toBe('system_u:object_r:root_t:s0');
     expect(k.fs.stat('/tmp').label).toBe('system_u:object_r:tmp_t:s0');
     expect(k.fs.stat('/etc').label).toBe('system_u:object_r:etc_t:s0');
-    expect(k.fs.stat('/home').label).toBe('system_u:object_r:user_home_dir_t:s0');
+    expect(k.fs.stat('/home').label).toBe('system_u:object_r:home_root_t:s0'); // refpolicy kernel/files.fc: HOME_ROOT -d home_root_t
     expect(k.fs.stat('/dev').label).toBe('system_u:object_r:device_t:s0');
     expect(k.fs.stat('/dev/zero').label).toBe('system_u:object_r:zero_device_t:s0');
     expect(k.fs.stat('/dev/shm').label).toBe('system_u:object_r:tmpfs_t:s0');
