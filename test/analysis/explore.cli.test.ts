@@ -4,43 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Command, CommanderError } from 'commander';
 import { register as explore } from '../../src/cli/commands/explore.js';
 import { register as run } from '../../src/cli/commands/run.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { cliRunner } from '../cli/harness.js';
 import { ROOT } from './explore.helpers.js';
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = new Command().name('sgxsim').exitOverride();
-  let stdout = '';
-  let stderr = '';
-  const out = { writeOut: (s: string) => void (stdout += s), writeErr: (s: string) => void (stderr += s) };
-  program.configureOutput(out);
-  explore(program);
-  run(program);
-  for (const c of program.commands) c.exitOverride().configureOutput(out);
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((stdout += typeof s === 'string' ? s : Buffer.from(s).toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((stderr += typeof s === 'string' ? s : Buffer.from(s).toString()), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  let code: number;
-  try {
-    await program.parseAsync(['node', 'sgxsim', ...args]);
-    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    if (e instanceof CommanderError) code = 2;
-    else if (e instanceof UsageError) {
-      stderr += `sgxsim: ${e.message}\n`;
-      code = 2;
-    } else throw e;
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = undefined;
-  }
-  return { code, stdout, stderr };
-}
+const cli = cliRunner([explore, run]);
 
 const START = join(ROOT, 'scenarios/explore.yaml');
 
