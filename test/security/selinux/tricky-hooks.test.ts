@@ -22,6 +22,12 @@ import { O_RDONLY, O_RDWR } from '../../../src/abi/fcntl.js';
 import { PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_ANONYMOUS, MAP_FIXED } from '../../../src/abi/mman.js';
 import { READ_IMPLIES_EXEC } from '../../../src/abi/personality.js';
 import { CAP_SYS_RAWIO } from '../../../src/abi/capability.js';
+import { findDesign } from '../../../src/drivers/sgx/registry.js';
+import '../../../src/drivers/sgx/index.js';
+import { reserveElrange } from '../../../src/drivers/sgx/loaders/flows.js';
+import { secsBytes } from '../../../src/arch/x86/sgx/encls.js';
+import { UserProcess } from '../../../src/userspace/process.js';
+import { nodeCrypto } from '../../../src/platform/node/crypto.js';
 
 const R = PROT_READ;
 const RX = PROT_READ | PROT_EXEC;
@@ -374,12 +380,61 @@ const ROWS: Row[] = [
     ret: ['EPERM', 'EACCES'], avc: ['mmap_file:chr_file{map}=ok', 'mmap_file:chr_file{read execute}=ok'],
   },
   {
-    id: 22.2, title: 'SGX: EADD from a source VMA without VM_MAYEXEC (noexec file) -> EACCES from the driver for every page', hook: '__sgx_encl_add_page() "Deny noexec"',
-    todo: 'needs the SGX driver (arch/x86/kernel/cpu/sgx/ioctl.c model), which is not in the tree yet; the SELinux side is only the ioctl check of row 22',
+    id: 22.2, title: 'SGX (mainline driver): ADD_PAGES from a source VMA without VM_MAYEXEC (noexec file) -> EACCES from the driver for every page, whatever the SECINFO; SELinux checks only ioctl', hook: 'sgx_ioc_enclave_add_pages() -> __sgx_encl_add_page() "Deny noexec" (arch/x86/kernel/cpu/sgx/ioctl.c); ioctl_has_perm()',
+    policy: 'builtin:default', context: PROCESS_CONTEXTS.loader,
+    setup: (c) => {
+      findDesign('D7').install(c.k, { crypto: nodeCrypto, cpu: { epcPages: 64, sgx2: true } });
+      // /tmp mounted noexec (as hardened distributions do); the loader may read tmp_t files
+      c.k.fs.remount('/tmp', { noexec: true, nosuid: true, nodev: true });
+      c.k.fs.createFile('/tmp/code', { data: new Uint8Array(2 * PAGE).fill(0xcc), label: 'system_u:object_r:tmp_t:s0' });
+      const p = new UserProcess(c.k, c.pid);
+      const a = findDesign('D7').adapter;
+      c.v.fd = a.openEnclave(p, O_RDWR);
+      const base = reserveElrange(p, 0x10000);
+      if (a.create(p, c.v.fd, secsBytes({ size: 0x10000n, base: BigInt(base) })).ret !== 0) throw new Error('ECREATE');
+      const f = p.open('/tmp/code', O_RDONLY);
+      c.v.src = p.mmap(0, 2 * PAGE, R, MAP_PRIVATE, f, 0);
+    },
+    steps: (c) => {
+      const p = new UserProcess(c.k, c.pid);
+      const a = findDesign('D7').adapter;
+      const add = (offset: number, src: number, perms: number) => a.addPages(p, c.v.fd, { offset, src, length: PAGE, type: 'REG', perms, measure: true }).ret;
+      // SECINFO R (no X asked) and SECINFO RX: the VM_MAYEXEC test does not look at the SECINFO
+      return [add(0x2000, c.v.src, R), add(0x3000, c.v.src + PAGE, RX)];
+    },
+    ret: ['EACCES', 'EACCES'],
+    avc: ['file_ioctl:chr_file{ioctl}=ok', 'file_ioctl:chr_file{ioctl}=ok'],
   },
   {
-    id: 23, title: 'remap_file_pages with READ_IMPLIES_EXEC on a shared RW memfd -> security_mmap_file() -> execute check (6.12+)', hook: 'remap_file_pages() calls security_mmap_file() since 6.12 (CVE-2024-47745; 6.1 does not)',
-    todo: 'the kernel model has no remap_file_pages(2); on the 6.1 reference kernel the call bypasses SELinux (no hook), from 6.12 it is the execute check of row 8',
+    id: 23, title: 'remap_file_pages with READ_IMPLIES_EXEC on a shared RW memfd, 6.1: no LSM hook, the mapping becomes rwxs (the CVE-2024-47745 bypass)', hook: 'remap_file_pages() -> do_mmap() without security_mmap_file() (mm/mmap.c, 6.1); do_mmap() READ_IMPLIES_EXEC',
+    rules: 'allow loader_t tmpfs_t:file { read write map };',
+    setup: (c) => {
+      c.v.fd = c.k.sys.memfd_create(c.pid, 'test', 0);
+      c.k.sys.write(c.pid, c.v.fd, new Uint8Array(2 * PAGE));
+      c.v.a = c.k.sys.mmap(c.pid, 0, 2 * PAGE, RW, MAP_SHARED, c.v.fd, 0);
+      c.k.setPersonality(c.pid, READ_IMPLIES_EXEC);
+    },
+    steps: (c) => [c.k.sys.remapFilePages(c.pid, c.v.a, PAGE, 0, 1, 0)],
+    ret: ['ok'], avc: [],
+    after: (c) => {
+      expect(mapsPerms(c.k, c.pid, c.v.a)).toBe('rwxs');
+    },
+  },
+  {
+    id: 23.1, title: 'the same on 6.12+: security_mmap_file() with the VMA\'s RW, READ_IMPLIES_EXEC adds PROT_EXEC -> map, then read write execute on the memfd -> EACCES; nothing remapped', hook: 'remap_file_pages(): security_mmap_file() before do_mmap() (6.12, "mm: call the security_mmap_file() LSM hook in remap_file_pages()"); security_mmap_file() mmap_prot()',
+    rules: 'allow loader_t tmpfs_t:file { read write map };',
+    boot: { version: '6.12' },
+    setup: (c) => {
+      c.v.fd = c.k.sys.memfd_create(c.pid, 'test', 0);
+      c.k.sys.write(c.pid, c.v.fd, new Uint8Array(2 * PAGE));
+      c.v.a = c.k.sys.mmap(c.pid, 0, 2 * PAGE, RW, MAP_SHARED, c.v.fd, 0);
+      c.k.setPersonality(c.pid, READ_IMPLIES_EXEC);
+    },
+    steps: (c) => [c.k.sys.remapFilePages(c.pid, c.v.a, PAGE, 0, 1, 0)],
+    ret: ['EACCES'], avc: ['mmap_file:file{map}=ok', 'mmap_file:file{read write execute}=EACCES'],
+    after: (c) => {
+      expect(mapsPerms(c.k, c.pid, c.v.a)).toBe('rw-s');
+    },
   },
   {
     id: 24, title: 'shmat(SHM_EXEC) -> execmem (the segment is an S_PRIVATE shmem file)', hook: 'do_shmat(): security_mmap_file() on shmem_kernel_file_setup()\'s file; file_map_prot_check() IS_PRIVATE',
