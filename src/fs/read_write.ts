@@ -55,8 +55,8 @@ export function vfsWrite(k: Kernel, pid: number, fd: number, data: Uint8Array, p
 }
 
 /** read(2) into user memory at buf (copy_to_user: -EFAULT on a bad buffer). */
-export function sysReadToUser(k: Kernel, pid: number, fd: number, buf: number, count: number): number {
-  const r = vfsRead(k, pid, fd, count, null);
+export function sysReadToUser(k: Kernel, pid: number, fd: number, buf: number, count: number, offset: number | null = null): number {
+  const r = vfsRead(k, pid, fd, count, offset);
   if (typeof r === 'number') return r;
   if (r.length && copyToUser(k, pid, buf, r) !== 0) return -EFAULT;
   return r.length;

@@ -62,6 +62,12 @@ export interface KernelFeatures {
   mprotectUnaccountUnfaulted: boolean;
   /** MAP_DROPPABLE exists (6.11+). */
   mapDroppable: boolean;
+  /**
+   * remap_file_pages() calls security_mmap_file() before do_mmap() (6.12+, CVE-2024-47745; the fix
+   * was also sent to the stable trees, so a late 6.1.y may have it: choose a 6.12 version to model it).
+   * 6.1 as released calls do_mmap() with no LSM hook.
+   */
+  remapFilePagesLsm: boolean;
 }
 
 export interface ResolvedConfig {
@@ -97,6 +103,7 @@ export function featuresFor(v: KernelVersion): KernelFeatures {
     anonInodeNoexec: versionAtLeast(v, 6, 16),
     mprotectUnaccountUnfaulted: versionAtLeast(v, 6, 5),
     mapDroppable: versionAtLeast(v, 6, 11),
+    remapFilePagesLsm: versionAtLeast(v, 6, 12),
   };
 }
 

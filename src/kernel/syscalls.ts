@@ -10,7 +10,7 @@ import { PERSONALITY_QUERY } from '../abi/personality.js';
 import { sysOpen, sysClose, sysDup, sysDup2 } from '../fs/open.js';
 import { vfsRead, vfsWrite, sysReadToUser, sysWriteFromUser, sysIoctl } from '../fs/read_write.js';
 import { sysMemfdCreate } from '../fs/memfd.js';
-import { sysMmap, sysMunmap } from '../mm/mmap.js';
+import { sysMmap, sysMunmap, sysRemapFilePages } from '../mm/mmap.js';
 import { sysMprotect } from '../mm/mprotect.js';
 import { sysBrk } from '../mm/brk.js';
 import { securityFileReceive } from '../security/hooks.js';
@@ -78,10 +78,15 @@ export class Syscalls {
     return this.run(pid, 'pread64', { fd, count, offset }, () => vfsRead(this.k, pid, fd, count, offset));
   }
 
-  /** pwrite64(2). */
-  pwrite(pid: number, fd: number, bytes: Uint8Array | string, offset: number): number {
+  /** pread64(2) into user memory at buf (copy_to_user: -EFAULT on a bad buffer). */
+  preadTo(pid: number, fd: number, buf: number, count: number, offset: number): number {
+    return this.run(pid, 'pread64', { fd, buf, count, offset }, () => sysReadToUser(this.k, pid, fd, buf, count, offset));
+  }
+
+  /** pwrite64(2). `buf`: the user buffer the bytes were copied from (recorded in the trace only). */
+  pwrite(pid: number, fd: number, bytes: Uint8Array | string, offset: number, buf?: number): number {
     const b = toBytes(bytes);
-    return this.run(pid, 'pwrite64', { fd, count: b.length, offset }, () => vfsWrite(this.k, pid, fd, b, offset));
+    return this.run(pid, 'pwrite64', buf === undefined ? { fd, count: b.length, offset } : { fd, buf, count: b.length, offset }, () => vfsWrite(this.k, pid, fd, b, offset));
   }
 
   /** memfd_create(2). */
@@ -105,6 +110,11 @@ export class Syscalls {
 
   munmap(pid: number, addr: number, len: number): number {
     return this.run(pid, 'munmap', { addr, len }, () => sysMunmap(this.k, pid, addr, len));
+  }
+
+  /** remap_file_pages(2): 0 or -errno (mm/mmap.c; deprecated, emulated with do_mmap()). */
+  remapFilePages(pid: number, start: number, size: number, prot: number, pgoff: number, flags: number): number {
+    return this.run(pid, 'remap_file_pages', { start, size, prot, pgoff, flags }, () => sysRemapFilePages(this.k, pid, start, size, prot, pgoff, flags));
   }
 
   /** brk(2): the new break, or the current one if the request failed (brk(0) queries). */

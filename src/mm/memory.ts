@@ -9,7 +9,7 @@ import { type Vma, type FaultAccess, vmaIsAccessible, withFields } from './vma.j
 import { type Page, ZERO_PAGE, readPage, writePage } from './page.js';
 import { inodePage, setInodePage } from '../fs/pagecache.js';
 import { anonVmaPrepare } from './vma_ops.js';
-import { VM_READ, VM_WRITE, VM_EXEC, VM_GROWSDOWN, VM_SHARED } from '../abi/vm_flags.js';
+import { VM_READ, VM_WRITE, VM_EXEC, VM_GROWSDOWN, VM_SHARED, VM_IO, VM_PFNMAP } from '../abi/vm_flags.js';
 import {
   X86_PF_PROT, X86_PF_WRITE, X86_PF_USER, X86_PF_INSTR, X86_PF_PK,
   SEGV_MAPERR, SEGV_ACCERR, SEGV_PKUERR, BUS_ADRERR, type SignalName,
@@ -157,11 +157,13 @@ function accessPage(
   } else if (kind === 'shared' || kind === 'private-file') {
     const fp = filePgoff(k, vma, page);
     const priv = kind === 'private-file' ? k.mm(pid).anon.get(vpn) : undefined;
+    // do_read_fault(): do_fault_around() first, which maps the neighbours already in the page
+    // cache even when the page itself lies past EOF; then __do_fault() (SIGBUS past EOF), and the
+    // page enters the page cache.
+    if (!present && access !== 'write' && !priv) faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
     if (!priv && fp.beyondEof) return { signal: 'SIGBUS', code: BUS_ADRERR, addr, errorCode };
-    if (!present && access !== 'write' && !priv) {
-      // do_read_fault(): the page enters the page cache, then do_fault_around() maps its neighbours.
-      if (!k.inode(fp.inode).pages?.has(fp.pgoff)) setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
-      faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
+    if (!present && access !== 'write' && !priv && !k.inode(fp.inode).pages?.has(fp.pgoff)) {
+      setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
     }
     if (access === 'read') out = readPage(priv ?? inodePage(k, fp.inode, fp.pgoff), off, len);
     else if (access === 'write') {
@@ -192,6 +194,37 @@ function accessPage(
   if ((curPte | want) !== curPte) m2.ptes.set(vpn, curPte | want);
   if (nxRetry) return { signal: 'SIGSEGV', code: SEGV_ACCERR, addr, errorCode: accBits | X86_PF_PROT };
   return out;
+}
+
+/**
+ * __mm_populate(start, len, ignore_errors = 1) (mm/gup.c) for shared mappings, as MAP_POPULATE
+ * asks (remap_file_pages() uses it): per VMA of the range, skipping VM_IO|VM_PFNMAP ones,
+ * populate_vma_page_range() faults each page in for reading (shared mappings are not written:
+ * "these don't COW"), with FOLL_FORCE when the VMA is accessible at all; a PROT_NONE VMA, or one
+ * with the execute-only protection key, fails GUP's check_vma_flags() and is skipped, and the first page that cannot be faulted (past EOF)
+ * ends that VMA ("continue at next VMA"). Only PTE presence (and the page cache) changes.
+ */
+export function populateShared(k: Kernel, pid: number, start: number, end: number): void {
+  for (const vma of k.mm(pid).vmas.range(start, end)) {
+    if (vma.flags & (VM_IO | VM_PFNMAP)) continue;
+    if (!(vma.flags & VM_SHARED)) throw new Error('invariant: populateShared() on a private VMA');
+    if (!vmaIsAccessible(vma) || backing(vma) !== 'shared') continue;
+    // check_vma_flags(): arch_vma_access_permitted() for a data access (the execute-only pkey denies it)
+    if (pkeyDenies(k, k.mm(pid), vma, 'read')) continue;
+    const lo = Math.max(start, vma.start);
+    const hi = Math.min(end, vma.end);
+    for (let page = lo; page < hi; page += PAGE_SIZE) {
+      const fp = filePgoff(k, vma, page);
+      const vpn = page / PAGE_SIZE;
+      if ((k.mm(pid).ptes.get(vpn) ?? 0) & PTE_PRESENT) continue; // follow_page_mask() finds it
+      // do_read_fault(): do_fault_around() (cached neighbours), then the page itself
+      faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
+      if (fp.beyondEof) break; // VM_FAULT_SIGBUS -> -EFAULT: on to the next VMA
+      if (!k.inode(fp.inode).pages?.has(fp.pgoff)) setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
+      const m = k.mmMut(pid);
+      m.ptes.set(vpn, (m.ptes.get(vpn) ?? 0) | PTE_PRESENT);
+    }
+  }
 }
 
 /**

@@ -8,11 +8,13 @@ import { type Vma, vmStartGap, withFields, vmaPages } from './vma.js';
 import { canMergeAfter, canMergeBefore, splitVmaUnchecked, vmaMerge, type MergeSpec } from './vma_ops.js';
 import { securityMmapFile, securityMmapAddr } from '../security/hooks.js';
 import { shmemZeroSetup } from '../fs/memfd.js';
+import { fileGet, filePut } from '../fs/file_table.js';
+import { populateShared } from './memory.js';
 import { EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, ETXTBSY, isErr } from '../abi/errno.js';
 import {
   PROT_READ, PROT_WRITE, PROT_EXEC, PROT_SEM, MAP_TYPE, MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_DROPPABLE,
   MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_ANONYMOUS, MAP_GROWSDOWN, MAP_LOCKED, MAP_NORESERVE, MAP_HUGETLB, MAP_32BIT,
-  MAP_SYNC, LEGACY_MAP_MASK,
+  MAP_SYNC, LEGACY_MAP_MASK, MAP_POPULATE, MAP_NONBLOCK,
 } from '../abi/mman.js';
 import {
   VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_MAYSHARE, VM_GROWSDOWN, VM_LOCKED,
@@ -463,6 +465,73 @@ export function sysMmap(k: Kernel, pid: number, addr: number, len: number, prot:
   const sec = securityMmapFile(k, pid, fileId, prot, flags);
   if (sec) return sec;
   return doMmap(k, pid, fileId, addr, len, prot, flags, pgoff);
+}
+
+/**
+ * remap_file_pages(2) (mm/mmap.c, SYSCALL_DEFINE5(remap_file_pages)): the deprecated emulation that
+ * re-mmaps [start, start+size) of a shared file mapping at file page `pgoff`, through do_mmap()
+ * with MAP_SHARED|MAP_FIXED|MAP_POPULATE and the protections the first VMA has. On 6.1 do_mmap()
+ * is called without security_mmap_file(), so no LSM sees the new mapping (CVE-2024-47745: with
+ * READ_IMPLIES_EXEC, do_mmap() adds PROT_EXEC and a shared RW memfd becomes RWX). From 6.12
+ * ("mm: call the security_mmap_file() LSM hook in remap_file_pages()" and "mm: split critical
+ * region in remap_file_pages() and invoke LSMs in between") the hook runs after the first VMA is
+ * found and before the span is checked (features.remapFilePagesLsm). MAP_POPULATE prefaults the
+ * range (mm_populate(), populateShared()), which only changes PTE presence: later faults then
+ * report X86_PF_PROT. Returns 0 or -errno.
+ */
+export function sysRemapFilePages(k: Kernel, pid: number, start: number, size: number, prot: number, pgoff: number, flags: number): number {
+  if (!isUlong(start) || !isUlong(size) || !isUlong(pgoff)) return -EINVAL;
+  prot = prot >>> 0;
+  flags = flags >>> 0;
+  // "if (prot) return ret;" (ret = -EINVAL): the protections come from the VMA
+  if (prot) return -EINVAL;
+  start = pageDown(start);
+  size = pageDown(size);
+  // "if (start + size <= start)": empty, or the end wraps past 2^64
+  if (size === 0 || start + size >= 2 ** 64) return -EINVAL;
+  // "Does pgoff wrap?"
+  if (pgoff + size / PAGE_SIZE >= 2 ** 64) return -EINVAL;
+  const mm = k.mm(pid);
+  // vma_lookup(): the VMA containing start; it must be VM_SHARED (a MAP_SHARED mapping of a file
+  // opened for writing, or shared anonymous memory, whose vm_file is its shmem file)
+  const vma = mm.vmas.at(start);
+  if (!vma || !(vma.flags & VM_SHARED) || vma.file === null) return -EINVAL;
+  prot |= vma.flags & VM_READ ? PROT_READ : 0;
+  prot |= vma.flags & VM_WRITE ? PROT_WRITE : 0;
+  prot |= vma.flags & VM_EXEC ? PROT_EXEC : 0;
+  flags &= MAP_NONBLOCK;
+  flags |= MAP_SHARED | MAP_FIXED | MAP_POPULATE;
+  if (vma.flags & VM_LOCKED) flags |= MAP_LOCKED;
+  const fileId = vma.file;
+  if (k.config.features.remapFilePagesLsm) {
+    // 6.12+: security_mmap_file() between the read-locked lookup and the write-locked re-check
+    const sec = securityMmapFile(k, pid, fileId, prot, flags);
+    if (sec) return sec;
+  }
+  // "if (start + size > vma->vm_end)": the range may span further VMAs only if they follow
+  // without a hole and have the same file and the same vm_flags
+  if (start + size > vma.end) {
+    let prev = vma;
+    for (;;) {
+      const next = mm.vmas.nextAfter(prev.start);
+      if (!next || next.start >= start + size) return -EINVAL; // ran out of VMAs: "if (!next) goto out;"
+      if (next.start !== prev.end) return -EINVAL; // "hole between vmas ?"
+      if (next.file !== fileId) return -EINVAL;
+      if (next.flags !== vma.flags) return -EINVAL;
+      if (start + size <= next.end) break;
+      prev = next;
+    }
+  }
+  // get_file(vma->vm_file) ... do_mmap() ... fput(file): the reference keeps the file alive while
+  // MAP_FIXED unmaps the VMAs that held it
+  fileGet(k, fileId);
+  const ret = doMmap(k, pid, fileId, start, size, prot, flags, pgoff);
+  filePut(k, fileId);
+  if (isErr(ret)) return ret;
+  // "if (populate) mm_populate(ret, populate);": do_mmap() asks for it when VM_LOCKED or
+  // (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE; errors are ignored
+  if (flags & MAP_LOCKED || !(flags & MAP_NONBLOCK)) populateShared(k, pid, start, start + size);
+  return 0;
 }
 
 void VM_ACCESS_FLAGS;

@@ -289,6 +289,10 @@ export function syscallLine(enter: Ev<'sys_enter'>, exit: Ev<'sys_exit'>, ctx: R
     case 'munmap':
       call = `munmap(${addr(n('addr'))}, ${n('len')})`;
       break;
+    case 'remap_file_pages':
+      // strace: remap_file_pages(addr, size, prot, pgoff, flags) with prot and flags decoded
+      call = `remap_file_pages(${addr(n('start'))}, ${n('size')}, ${protToString(n('prot'))}, ${n('pgoff')}, ${mapFlagsToString(n('flags'))})`;
+      break;
     case 'mprotect':
       call = `mprotect(${addr(n('addr'))}, ${n('len')}, ${protToString(n('prot'))})`;
       break;

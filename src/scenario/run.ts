@@ -332,13 +332,10 @@ function runSyscall(ctx: Ctx, pid: number, call: CallExpr): { result: ActionResu
         const buf = pointerArg(ctx, pid, a[1], frame, 'buf');
         const r = userAccess(k, pid, buf, count, 'read', null, true);
         if (!r.ok) return sysResult('pwrite64', unmodelledFault(ctx, pid, 'pwrite64', { fd, buf, count, offset: off }));
-        return sysResult('pwrite64', k.sys.pwrite(pid, fd, r.data ?? new Uint8Array(0), off));
+        return sysResult('pwrite64', k.sys.pwrite(pid, fd, r.data ?? new Uint8Array(0), off, buf));
       }
       const buf = pointerArg(ctx, pid, a[1], frame, 'buf');
-      const r = k.sys.pread(pid, fd, count, off);
-      if (typeof r === 'number') return sysResult('pread64', r);
-      const w = userAccess(k, pid, buf, r.length, 'write', r, true);
-      return sysResult('pread64', w.ok ? r.length : -EFAULT);
+      return sysResult('pread64', k.sys.preadTo(pid, fd, buf, count, off));
     }
     case 'mmap':
       return sysResult('mmap', k.sys.mmap(pid, cULong(I(0, 'addr')), cULong(I(1, 'length')), cInt(I(2, 'prot')), cInt(I(3, 'flags')), cInt(I(4, 'fd')), cULong(I(5, 'offset'))));
@@ -369,6 +366,8 @@ function runSyscall(ctx: Ctx, pid: number, call: CallExpr): { result: ActionResu
     }
     case 'personality':
       return sysResult('personality', k.sys.personality(pid, cInt(I(0, 'persona'))));
+    case 'remap_file_pages':
+      return sysResult('remap_file_pages', k.sys.remapFilePages(pid, cULong(I(0, 'start')), cULong(I(1, 'size')), cInt(I(2, 'prot')), cULong(I(3, 'pgoff')), cInt(I(4, 'flags'))));
     case 'mremap':
       return sysResult('mremap', unmodelled(ctx, pid, 'mremap', { old_address: cULong(I(0, 'old_address')), old_size: cULong(I(1, 'old_size')), new_size: cULong(I(2, 'new_size')), flags: cInt(I(3, 'flags')) }));
     case 'madvise':

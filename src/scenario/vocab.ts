@@ -60,6 +60,7 @@ export const DEFAULT_VOCABULARY: Vocabulary = {
     sys('munmap', ['addr', 'length'], 'munmap(2); mm/mmap.c do_munmap()'),
     sys('mprotect', ['addr', 'len', 'prot'], 'mprotect(2); mm/mprotect.c do_mprotect_pkey()'),
     sys('pkey_mprotect', ['addr', 'len', 'prot', 'pkey'], 'pkey_mprotect(2); mm/mprotect.c do_mprotect_pkey()'),
+    sys('remap_file_pages', ['start', 'size', 'prot', 'pgoff', 'flags'], 'remap_file_pages(2); mm/mmap.c SYSCALL_DEFINE5(remap_file_pages) -> do_mmap() (no LSM hook before 6.12)'),
     sys('mremap', ['old_address', 'old_size', 'new_size', 'flags', 'new_address?'], 'mremap(2); mm/mremap.c'),
     sys('madvise', ['addr', 'length', 'advice'], 'madvise(2); mm/madvise.c'),
     sys('ioctl', ['fd', 'request', 'arg?'], 'ioctl(2); fs/ioctl.c do_vfs_ioctl()'),

@@ -1,5 +1,5 @@
 // Differential test of the mm model against the host kernel (issue #2, "Checked against the real
-// kernel"): fast-check generates sequences of mmap/mprotect/munmap/stores/loads/pwrite inside a
+// kernel"): fast-check generates sequences of mmap/mprotect/munmap/remap_file_pages/stores/loads/pwrite inside a
 // reserved region; test/mm/differential/mmdiff.c runs them on the host (compiled with $CC, default
 // `cc`, at test time) and the model runs them configured for the host's `uname -r` and CPU (PKU).
 // Every call's result and the region's final /proc/self/maps must agree.
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { runModel, opLine, type Op } from './differential/model_runner.js';
 import {
   PROT_READ, PROT_SEM, PROT_GROWSDOWN, MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE,
-  MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_ANONYMOUS, MAP_GROWSDOWN,
+  MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_ANONYMOUS, MAP_GROWSDOWN, MAP_NONBLOCK,
 } from '../../src/abi/mman.js';
 
 const RUNS = Number(process.env.MMDIFF_RUNS ?? 1000);
@@ -109,6 +109,20 @@ const pwriteArb: fc.Arbitrary<Op> = fc
   .record({ fdsel: fc.constantFrom(0, 0, 2, 2, 1), off: fc.integer({ min: 0, max: 8 * PAGE - 1 }), byte: fc.integer({ min: 0, max: 255 }) })
   .map((r) => ({ op: 'F' as const, ...r }));
 
+// remap_file_pages(2): mostly valid (prot 0, a few pages, a small pgoff), sometimes not.
+const remapArb: fc.Arbitrary<Op> = fc
+  .record({
+    addr: addrArb,
+    size: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * PAGE) }, { weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 * PAGE }) }),
+    prot: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) }),
+    pgoff: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.constant(2 ** 53) }),
+    flags: fc.constantFrom(0, 0, 0, MAP_NONBLOCK),
+  })
+  .map((r) => {
+    const size = r.addr + r.size > NP * PAGE ? NP * PAGE - r.addr : r.size;
+    return { op: 'X' as const, addr: r.addr, size, prot: r.prot, pgoff: r.pgoff, flags: r.flags };
+  });
+
 const opArb = fc.oneof(
   { weight: 40, arbitrary: mmapArb },
   { weight: 25, arbitrary: mprotectArb },
@@ -116,8 +130,28 @@ const opArb = fc.oneof(
   { weight: 12, arbitrary: storeArb },
   { weight: 6, arbitrary: loadArb },
   { weight: 3, arbitrary: pwriteArb },
+  { weight: 4, arbitrary: remapArb },
 );
-const seqArb = fc.array(opArb, { minLength: 5, maxLength: 40 });
+// A shared file mapping at a fixed place, then remap_file_pages() on it (random addresses rarely
+// hit a shared mapping).
+const remapPairArb: fc.Arbitrary<Op[]> = fc
+  .record({
+    p: fc.integer({ min: 0, max: NP - 8 }),
+    pages: fc.integer({ min: 1, max: 6 }),
+    prot: fc.integer({ min: 0, max: 7 }),
+    fdsel: fc.constantFrom(0, 0, 2, 2, 1),
+    offPages: fc.integer({ min: 0, max: 3 }),
+    at: fc.integer({ min: 0, max: 5 }),
+    size: fc.integer({ min: 1, max: 7 }),
+    pgoff: fc.integer({ min: 0, max: 7 }),
+  })
+  .map((r) => [
+    { op: 'M' as const, hint: 1 as const, addr: r.p * PAGE, len: r.pages * PAGE, prot: r.prot, flags: MAP_SHARED | MAP_FIXED, fdsel: r.fdsel, off: r.offPages * PAGE },
+    { op: 'X' as const, addr: (r.p + Math.min(r.at, r.pages - 1)) * PAGE, size: r.size * PAGE, prot: 0, pgoff: r.pgoff, flags: 0 },
+  ]);
+const seqArb = fc
+  .array(fc.oneof({ weight: 30, arbitrary: opArb.map((o) => [o]) }, { weight: 1, arbitrary: remapPairArb }), { minLength: 5, maxLength: 40 })
+  .map((chunks) => chunks.flat());
 
 // ---- the test ---------------------------------------------------------------------------------
 
@@ -154,6 +188,7 @@ describe('mm differential test against the host kernel', () => {
       badFd: has((o) => o.fdsel === 3 && !(o.flags & MAP_ANONYMOUS)),
       zeroLength: has((o) => o.len === 0),
     };
+    expect(seqs.flat().filter((o) => o.op === 'X').length, 'generator coverage of remap_file_pages').toBeGreaterThan(0);
     for (const [name, n] of Object.entries(coverage)) expect(n, `generator coverage of ${name}`).toBeGreaterThan(0);
     let input = `REGION ${NP}\n`;
     for (const s of seqs) input += 'SEQ\n' + s.map(opLine).join('\n') + '\nEND\n';

@@ -345,3 +345,24 @@ describe('recording trace', () => {
     expect(c.trace.all().slice(0, n)).toEqual(rec.all().slice(0, n));
   });
 });
+
+describe('runner: remap_file_pages (scenarios/examples/remap-file-pages-rie.yaml)', () => {
+  const file = 'scenarios/examples/remap-file-pages-rie.yaml';
+  const text = readFileSync(join(root, file), 'utf8');
+  it('on 6.1 the RW memfd mapping becomes rwxs with no LSM decision on the call (mm/mmap.c: do_mmap() without security_mmap_file())', () => {
+    const r = runScenario(load(text, file), host());
+    expect(r.ok).toBe(true);
+    const i = r.trace.findIndex((e) => e.kind === 'sys_enter' && e.name === 'remap_file_pages');
+    expect(i).toBeGreaterThan(0);
+    const after = r.trace.slice(i);
+    const exit = after.findIndex((e) => e.kind === 'sys_exit');
+    expect(after.slice(0, exit).some((e) => e.kind === 'avc' || e.kind === 'lsm')).toBe(false);
+  });
+  it('on 6.12 security_mmap_file() denies execute on the memfd: the call fails EACCES and the expectation fails (exit 1)', () => {
+    const r = runScenario(load(text.replace(/^ {2}kernel: 6\.1$/m, '  kernel: 6.12'), file), host());
+    expect(r.ok).toBe(false);
+    const denied = r.trace.filter((e) => e.kind === 'avc' && e.decision === 'denied').map((e) => (e.kind === 'avc' ? e.requested.join(' ') : ''));
+    // the PROT_READ|PROT_EXEC mmap (read execute), then remap_file_pages' RW + READ_IMPLIES_EXEC (read write execute)
+    expect(denied).toEqual(['read execute', 'read write execute']);
+  });
+});

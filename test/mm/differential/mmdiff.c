@@ -10,6 +10,7 @@
  *   W <addr> <byte>                                          1-byte store
  *   R <addr>                                                 1-byte load
  *   F <fdsel> <off> <byte>                                   pwrite 1 byte
+ *   X <addr> <size> <prot> <pgoff> <flags>                   remap_file_pages
  * addr/off are byte offsets from the region start (decimal, may be unaligned); len is decimal u64.
  * fdsel: -1 = fd -1, 0 = file opened O_RDWR, 1 = same file O_RDONLY, 2 = memfd, 3 = fd 999 (not open).
  * After every operation the page just above the region is unmapped again (the model does the same).
@@ -218,6 +219,11 @@ int main(int argc, char **argv) {
 			} else {
 				printf("S%d %d %ld %ld\n", sig_no, sig_code, (long)(sig_addr - base), sig_err);
 			}
+		} else if (op == 'X') {
+			sscanf(line + 2, "%llu %llu %llu %llu %llu", &a, &b, &c, &d, &g);
+			long rc = syscall(SYS_remap_file_pages, (unsigned long)(base + a), (unsigned long)b, (unsigned long)c, (unsigned long)d, (unsigned long)g);
+			if (rc) printf("E%d\n", errno);
+			else printf("0\n");
 		} else if (op == 'F') {
 			sscanf(line + 2, "%lld %llu %llu", &fdsel, &a, &b);
 			unsigned char v = (unsigned char)b;

@@ -12,7 +12,8 @@ export type Op =
   | { op: 'U'; addr: number; len: number }
   | { op: 'W'; addr: number; byte: number }
   | { op: 'R'; addr: number }
-  | { op: 'F'; fdsel: number; off: number; byte: number };
+  | { op: 'F'; fdsel: number; off: number; byte: number }
+  | { op: 'X'; addr: number; size: number; prot: number; pgoff: number; flags: number };
 
 /** Serialise for mmdiff.c (u64 values as decimal). */
 export function opLine(o: Op): string {
@@ -30,6 +31,8 @@ export function opLine(o: Op): string {
       return `R ${o.addr}`;
     case 'F':
       return `F ${o.fdsel} ${o.off} ${o.byte}`;
+    case 'X':
+      return `X ${u(o.addr)} ${u(o.size)} ${o.prot} ${u(o.pgoff)} ${o.flags}`;
   }
 }
 
@@ -95,6 +98,11 @@ export function runModel(ops: readonly Op[], o: ModelOptions): string[] {
         const r = op.op === 'W' ? k.mem.write(pid, base + op.addr, new Uint8Array([op.byte])) : k.mem.read(pid, base + op.addr, 1);
         if (r.ok) out.push(op.op === 'W' ? 'OK' : `V${r.data![0]}`);
         else out.push(`S${r.signal === 'SIGSEGV' ? SIGSEGV : SIGBUS} ${r.code} ${r.addr - base} ${r.errorCode}`);
+        break;
+      }
+      case 'X': {
+        const r = k.sys.remapFilePages(pid, base + op.addr, op.size, op.prot, op.pgoff, op.flags);
+        out.push(r ? `E${-r}` : '0');
         break;
       }
       case 'F': {
