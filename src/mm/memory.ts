@@ -103,6 +103,18 @@ function faultAround(k: Kernel, pid: number, vma: Vma, page: number, pgoff: numb
 }
 
 /**
+ * do_read_fault() (mm/memory.c) on a file page that is not mapped: do_fault_around() first, which
+ * maps the neighbours already in the page cache even when the page itself lies past EOF; then
+ * __do_fault(): false past EOF (VM_FAULT_SIGBUS), else the page is in the page cache.
+ */
+function doReadFault(k: Kernel, pid: number, vma: Vma, page: number, fp: { pgoff: number; inode: number; beyondEof: boolean }): boolean {
+  faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
+  if (fp.beyondEof) return false;
+  if (!k.inode(fp.inode).pages?.has(fp.pgoff)) setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
+  return true;
+}
+
+/**
  * One page of an access: the fault decision, then the data operation. Returns a Fault or the
  * bytes read (for 'read'), or null on success.
  */
@@ -157,14 +169,9 @@ function accessPage(
   } else if (kind === 'shared' || kind === 'private-file') {
     const fp = filePgoff(k, vma, page);
     const priv = kind === 'private-file' ? k.mm(pid).anon.get(vpn) : undefined;
-    // do_read_fault(): do_fault_around() first, which maps the neighbours already in the page
-    // cache even when the page itself lies past EOF; then __do_fault() (SIGBUS past EOF), and the
-    // page enters the page cache.
-    if (!present && access !== 'write' && !priv) faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
-    if (!priv && fp.beyondEof) return { signal: 'SIGBUS', code: BUS_ADRERR, addr, errorCode };
-    if (!present && access !== 'write' && !priv && !k.inode(fp.inode).pages?.has(fp.pgoff)) {
-      setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
-    }
+    if (!present && access !== 'write' && !priv) {
+      if (!doReadFault(k, pid, vma, page, fp)) return { signal: 'SIGBUS', code: BUS_ADRERR, addr, errorCode };
+    } else if (!priv && fp.beyondEof) return { signal: 'SIGBUS', code: BUS_ADRERR, addr, errorCode };
     if (access === 'read') out = readPage(priv ?? inodePage(k, fp.inode, fp.pgoff), off, len);
     else if (access === 'write') {
       if (kind === 'shared') {
@@ -217,10 +224,7 @@ export function populateShared(k: Kernel, pid: number, start: number, end: numbe
       const fp = filePgoff(k, vma, page);
       const vpn = page / PAGE_SIZE;
       if ((k.mm(pid).ptes.get(vpn) ?? 0) & PTE_PRESENT) continue; // follow_page_mask() finds it
-      // do_read_fault(): do_fault_around() (cached neighbours), then the page itself
-      faultAround(k, pid, vma, page, fp.pgoff, fp.inode);
-      if (fp.beyondEof) break; // VM_FAULT_SIGBUS -> -EFAULT: on to the next VMA
-      if (!k.inode(fp.inode).pages?.has(fp.pgoff)) setInodePage(k, fp.inode, fp.pgoff, inodePage(k, fp.inode, fp.pgoff));
+      if (!doReadFault(k, pid, vma, page, fp)) break; // VM_FAULT_SIGBUS -> -EFAULT: on to the next VMA
       const m = k.mmMut(pid);
       m.ptes.set(vpn, (m.ptes.get(vpn) ?? 0) | PTE_PRESENT);
     }

@@ -67,6 +67,13 @@ interface Row {
   todo?: string;
 }
 
+/** Rows 23/23.1: a 2-page memfd mapped shared RW at c.v.a, then personality(READ_IMPLIES_EXEC). */
+function rieSharedMemfd(c: Ctx): void {
+  c.v.fd = c.k.sys.memfd_create(c.pid, 'test', 0);
+  c.k.sys.write(c.pid, c.v.fd, new Uint8Array(2 * PAGE));
+  c.v.a = c.k.sys.mmap(c.pid, 0, 2 * PAGE, RW, MAP_SHARED, c.v.fd, 0);
+  c.k.setPersonality(c.pid, READ_IMPLIES_EXEC);
+}
 const okOrErr = (r: number): string => (r >= 0 ? 'ok' : errnoName(r));
 const ino = (k: Kernel, path: string): number => k.fs.stat(path).ino;
 const denyLine = (c: Ctx, perm: string, rest: string, permissive = 0): string => `avc:  denied  { ${perm} } for  pid=${c.pid} comm="loader"${rest} permissive=${permissive}`;
@@ -408,12 +415,7 @@ const ROWS: Row[] = [
   {
     id: 23, title: 'remap_file_pages with READ_IMPLIES_EXEC on a shared RW memfd, 6.1: no LSM hook, the mapping becomes rwxs (the CVE-2024-47745 bypass)', hook: 'remap_file_pages() -> do_mmap() without security_mmap_file() (mm/mmap.c, 6.1); do_mmap() READ_IMPLIES_EXEC',
     rules: 'allow loader_t tmpfs_t:file { read write map };',
-    setup: (c) => {
-      c.v.fd = c.k.sys.memfd_create(c.pid, 'test', 0);
-      c.k.sys.write(c.pid, c.v.fd, new Uint8Array(2 * PAGE));
-      c.v.a = c.k.sys.mmap(c.pid, 0, 2 * PAGE, RW, MAP_SHARED, c.v.fd, 0);
-      c.k.setPersonality(c.pid, READ_IMPLIES_EXEC);
-    },
+    setup: rieSharedMemfd,
     steps: (c) => [c.k.sys.remapFilePages(c.pid, c.v.a, PAGE, 0, 1, 0)],
     ret: ['ok'], avc: [],
     after: (c) => {
@@ -424,12 +426,7 @@ const ROWS: Row[] = [
     id: 23.1, title: 'the same on 6.12+: security_mmap_file() with the VMA\'s RW, READ_IMPLIES_EXEC adds PROT_EXEC -> map, then read write execute on the memfd -> EACCES; nothing remapped', hook: 'remap_file_pages(): security_mmap_file() before do_mmap() (6.12, "mm: call the security_mmap_file() LSM hook in remap_file_pages()"); security_mmap_file() mmap_prot()',
     rules: 'allow loader_t tmpfs_t:file { read write map };',
     boot: { version: '6.12' },
-    setup: (c) => {
-      c.v.fd = c.k.sys.memfd_create(c.pid, 'test', 0);
-      c.k.sys.write(c.pid, c.v.fd, new Uint8Array(2 * PAGE));
-      c.v.a = c.k.sys.mmap(c.pid, 0, 2 * PAGE, RW, MAP_SHARED, c.v.fd, 0);
-      c.k.setPersonality(c.pid, READ_IMPLIES_EXEC);
-    },
+    setup: rieSharedMemfd,
     steps: (c) => [c.k.sys.remapFilePages(c.pid, c.v.a, PAGE, 0, 1, 0)],
     ret: ['EACCES'], avc: ['mmap_file:file{map}=ok', 'mmap_file:file{read write execute}=EACCES'],
     after: (c) => {
