@@ -208,8 +208,9 @@ function accessPage(
  * asks (remap_file_pages() uses it): per VMA of the range, skipping VM_IO|VM_PFNMAP ones,
  * populate_vma_page_range() faults each page in for reading (shared mappings are not written:
  * "these don't COW"), with FOLL_FORCE when the VMA is accessible at all; a PROT_NONE VMA, or one
- * with the execute-only protection key, fails GUP's check_vma_flags() and is skipped, and the first page that cannot be faulted (past EOF)
- * ends that VMA ("continue at next VMA"). Only PTE presence (and the page cache) changes.
+ * with the execute-only protection key, fails GUP's check_vma_flags() and is skipped, and the
+ * first page that cannot be faulted (past EOF) ends that VMA ("continue at next VMA"). Only PTE
+ * presence (and the page cache) changes.
  */
 export function populateShared(k: Kernel, pid: number, start: number, end: number): void {
   for (const vma of k.mm(pid).vmas.range(start, end)) {

@@ -481,10 +481,9 @@ export function sysMmap(k: Kernel, pid: number, addr: number, len: number, prot:
  */
 export function sysRemapFilePages(k: Kernel, pid: number, start: number, size: number, prot: number, pgoff: number, flags: number): number {
   if (!isUlong(start) || !isUlong(size) || !isUlong(pgoff)) return -EINVAL;
-  prot = prot >>> 0;
+  // "if (prot) return ret;" (ret = -EINVAL; prot is an unsigned long): the protections come from the VMA
+  if (prot !== 0) return -EINVAL;
   flags = flags >>> 0;
-  // "if (prot) return ret;" (ret = -EINVAL): the protections come from the VMA
-  if (prot) return -EINVAL;
   start = pageDown(start);
   size = pageDown(size);
   // "if (start + size <= start)": empty, or the end wraps past 2^64

@@ -38,6 +38,8 @@ describe('remap_file_pages: argument checks (SYSCALL_DEFINE5(remap_file_pages), 
   it('remap_file_pages(): a non-zero prot gives EINVAL ("if (prot) return ret;")', () => {
     const { k, pid } = withShared();
     expect(k.sys.remapFilePages(pid, AREA, PAGE, PROT_READ, 1, 0)).toBe(-EINVAL);
+    // an unsigned long: a bit above 31 is still non-zero
+    expect(k.sys.remapFilePages(pid, AREA, PAGE, 2 ** 32, 1, 0)).toBe(-EINVAL);
   });
   it('remap_file_pages(): a size that rounds down to 0 gives EINVAL ("if (start + size <= start)")', () => {
     const { k, pid } = withShared();
