@@ -2,13 +2,9 @@
 // the bench runs in its own thread), posted back as { generated, distinct }. The bench starts two
 // of these at once to measure what two independent copies of the search get out of this machine's
 // two cores (the parallel ceiling any --workers 2 run is judged against).
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadScenario } from '../src/scenario/load.js';
-import { registryDesignRefs } from '../src/scenario/run-boot.js';
-import { nodeCrypto } from '../src/platform/node/crypto.js';
-import { buildWorld, explore } from '../src/analysis/explore/index.js';
-import '../src/drivers/sgx/index.js';
+import { explore } from '../src/analysis/explore/index.js';
+import { d1World } from './explore-world.js';
 
 interface CopyData {
   readonly scenarioFile: string;
@@ -16,11 +12,7 @@ interface CopyData {
 }
 
 const { scenarioFile, depth } = workerData as CopyData;
-const text = readFileSync(scenarioFile, 'utf8');
-const host = { readFile: (p: string) => new Uint8Array(readFileSync(p)), crypto: nodeCrypto };
-const r = loadScenario(text, scenarioFile, { designs: registryDesignRefs() });
-if (!r.ok) throw new Error('scenarios/explore.yaml does not load');
-const world = buildWorld(r.scenario, host, { design: 'D1' });
+const world = d1World(scenarioFile);
 // Wait for the go signal, so that both copies start together after their set-up.
 parentPort!.postMessage({ ready: true });
 parentPort!.once('message', () => {

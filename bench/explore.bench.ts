@@ -13,12 +13,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadScenario } from '../src/scenario/load.js';
-import { registryDesignRefs } from '../src/scenario/run-boot.js';
-import { nodeCrypto } from '../src/platform/node/crypto.js';
-import { buildWorld, explore } from '../src/analysis/explore/index.js';
+import { explore } from '../src/analysis/explore/index.js';
 import { WorkerPool } from '../src/cli/explore-pool.js';
-import '../src/drivers/sgx/index.js';
+import { d1World } from './explore-world.js';
 import { now, type Bench } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,12 +28,7 @@ const bench: Bench = {
   title: `explorer: D1 from scenarios/explore.yaml under builtin:strict, I1+I2 to depth ${DEPTH} (EXPLORE_BENCH_DEPTH)`,
   async run(ctx) {
     const text = readFileSync(scenarioFile, 'utf8');
-    const host = { readFile: (p: string) => new Uint8Array(readFileSync(p)), crypto: nodeCrypto };
-    const world = () => {
-      const r = loadScenario(text, scenarioFile, { designs: registryDesignRefs() });
-      if (!r.ok) throw new Error('scenarios/explore.yaml does not load');
-      return buildWorld(r.scenario, host, { design: 'D1' });
-    };
+    const world = () => d1World(scenarioFile);
     const opts = { depth: DEPTH, invariants: ['I1', 'I2'] as const, now };
     const one = await explore(world(), { ...opts, invariants: [...opts.invariants] });
     const rate1 = (one.search.generated / one.search.elapsedMs) * 1000;
